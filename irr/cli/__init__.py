@@ -1,0 +1,1 @@
+"""The ``irr`` command: thin click commands over the Python API."""

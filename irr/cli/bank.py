@@ -1,0 +1,2 @@
+"""(commands added by the issue that owns this module)"""
+COMMANDS: list = []
