@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["UnitLevelStatistic", "compress_patterns"]
+__all__ = ["UnitLevelStatistic", "LazyStatistic", "compress_patterns"]
 
 # Cells (replicates x patterns) handled per batch: bounds memory at ~400 MB of int64.
 _BATCH_CELLS = 50_000_000
@@ -121,3 +121,32 @@ class UnitLevelStatistic:
             return float("nan")
         mean = (mult * values).sum() / n
         return float(np.sqrt((n - 1) / n * (mult * (values - mean) ** 2).sum()))
+
+
+class LazyStatistic:
+    """A :class:`UnitLevelStatistic` built on first use.
+
+    Unit-level feature matrices can be large (rater-specific features of a
+    million units); results keep only this recipe until an interval needs it.
+    """
+
+    def __init__(self, build: Callable[[], UnitLevelStatistic]):
+        self._build = build
+        self._built: UnitLevelStatistic | None = None
+
+    def _get(self) -> UnitLevelStatistic:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def bootstrap(self, n_resamples: int, random_state=None) -> np.ndarray:
+        return self._get().bootstrap(n_resamples, random_state)
+
+    def jackknife(self):
+        return self._get().jackknife()
+
+    def jackknife_se(self) -> float:
+        return self._get().jackknife_se()
+
+    def estimate(self) -> float:
+        return self._get().estimate()

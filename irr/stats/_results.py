@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats as _sps
 
 from irr.errors import DataError
-from irr.stats._inference import UnitLevelStatistic
+from irr.stats._inference import LazyStatistic, UnitLevelStatistic
 
 __all__ = ["ConfidenceInterval", "AgreementResult", "ci_from_bootstrap", "p_value_from_z"]
 
@@ -133,7 +133,7 @@ class AgreementResult:
     se_method: str = ""
     finite_population: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
-    _resampler: UnitLevelStatistic | None = field(default=None, compare=False)
+    _resampler: "UnitLevelStatistic | LazyStatistic | None" = field(default=None, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "dropped", MappingProxyType(dict(self.dropped)))
@@ -201,7 +201,7 @@ class AgreementResult:
             return ConfidenceInterval(float("nan"), float("nan"))
         return ConfidenceInterval(float(self.estimate - q * se), float(self.estimate + q * se))
 
-    def _need_resampler(self) -> UnitLevelStatistic:
+    def _need_resampler(self) -> "UnitLevelStatistic | LazyStatistic":
         if self._resampler is None:
             raise DataError(f"{self.statistic} has no unit-level resampler; use method='analytic'")
         return self._resampler

@@ -1,0 +1,786 @@
+"""Percent agreement and the chance-corrected agreement family.
+
+All coefficients share one form (Gwet 2014, ch. 2-5):
+
+.. math::  \\kappa = \\frac{p_a - p_e}{1 - p_e}
+
+with the weighted observed agreement :math:`p_a` and a chance agreement
+:math:`p_e` that differs between coefficients.  Let :math:`n_{ik}` be the
+number of raters who put unit :math:`i` in category :math:`k`,
+:math:`r_i = \\sum_k n_{ik}`, :math:`w_{kl}` the agreement weights (computed
+from the score values of the declared scale) and
+:math:`n^*_{ik} = \\sum_l w_{kl} n_{il}`.  Over the :math:`n'` units with
+:math:`r_i \\ge 2`,
+
+.. math::  p_a = \\frac{1}{n'} \\sum_{i: r_i \\ge 2}
+           \\frac{\\sum_k n_{ik} (n^*_{ik} - 1)}{r_i (r_i - 1)}
+
+and, with the classification probabilities
+:math:`\\pi_k = \\frac{1}{n} \\sum_i n_{ik} / r_i` over the :math:`n` units with
+at least one rating,
+
+* Fleiss (1971), generalised:      :math:`p_e = \\sum_{kl} w_{kl} \\pi_k \\pi_l`
+* Gwet's AC1/AC2 (Gwet 2008):      :math:`p_e = \\frac{T_w}{K(K-1)} \\sum_k \\pi_k (1 - \\pi_k)`
+* Brennan & Prediger (1981):       :math:`p_e = T_w / K^2`
+* Conger (1980): rater-specific marginals, see :func:`conger_kappa`
+* Cohen (1960, 1968) and Scott (1955): two raters, see the functions
+
+where :math:`T_w = \\sum_{kl} w_{kl}` and :math:`K` the number of score points
+on the declared scale (so an unused score point still counts).
+
+Standard errors follow Gwet's linearization (Gwet 2008; Gwet 2014; the
+formulas of R irrCAC), except Cohen's kappa, which uses Fleiss, Cohen &
+Everitt (1969) as SAS and statsmodels do.  Confidence intervals default to the
+normal distribution (SAS/statsmodels); pass ``distribution="t"`` to
+``confidence_interval`` for irrCAC's t(n-1) intervals.  p-values test
+H0: coefficient = 0 with a z statistic and an explicit ``alternative``
+(irrCAC >= 1.4 reports one-sided t p-values, irrCAC 1.0 two-sided).
+
+References
+----------
+Brennan, R. L., & Prediger, D. J. (1981). Coefficient kappa: some uses, misuses,
+and alternatives. Educational and Psychological Measurement, 41, 687-699.
+Cohen, J. (1968). Weighted kappa. Psychological Bulletin, 70, 213-220.
+Conger, A. J. (1980). Integration and generalization of kappas for multiple
+raters. Psychological Bulletin, 88, 322-328.
+Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters.
+Psychological Bulletin, 76, 378-382.
+Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Large sample standard errors
+of kappa and weighted kappa. Psychological Bulletin, 72, 323-327.
+Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the
+presence of high agreement. British Journal of Mathematical and Statistical
+Psychology, 61, 29-48.
+Gwet, K. L. (2014). Handbook of Inter-Rater Reliability (4th ed.). Advanced
+Analytics.
+Scott, W. A. (1955). Reliability of content analysis: the case of nominal scale
+coding. Public Opinion Quarterly, 19, 321-325.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from irr.errors import DataError, InsufficientDataError
+from irr.stats._inference import LazyStatistic, UnitLevelStatistic
+from irr.stats._ratings import Ratings, as_ratings
+from irr.stats._results import AgreementResult, p_value_from_z
+from irr.stats._weights import agreement_weights, weights_name
+
+__all__ = [
+    "percent_agreement",
+    "cohen_kappa",
+    "scott_pi",
+    "fleiss_kappa",
+    "conger_kappa",
+    "brennan_prediger",
+    "gwet_ac",
+]
+
+_GWET_SE = "Gwet (2008) linearization"
+
+
+# ----------------------------------------------------------------- helpers
+def _fpc(n: int, finite_population: int | None) -> float:
+    """Finite-population factor (1 - n/N) for the variance."""
+    if finite_population is None:
+        return 1.0
+    if finite_population < n:
+        raise DataError(
+            f"finite_population ({finite_population}) is smaller than the {n} units analysed"
+        )
+    return 1.0 - n / finite_population
+
+
+def _count_key(counts: np.ndarray) -> np.ndarray | None:
+    """Mixed-radix code of each unit's category counts (None if it would overflow)."""
+    base = int(counts.max(initial=0)) + 1
+    k = counts.shape[1]
+    if k * np.log2(base) >= 62:
+        return None
+    radix = base ** np.arange(k, dtype=np.int64)
+    return counts @ radix
+
+
+def _ratio(num, den):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.divide(num, den)
+
+
+@dataclass(frozen=True)
+class _UnitCounts:
+    """Unit-level sufficient statistics shared by the multi-rater coefficients."""
+
+    counts: np.ndarray          # (n, K) units with >= 1 rating
+    ratings_per_unit: np.ndarray  # (n,)
+    weights: np.ndarray         # (K, K)
+    pair_agreement: np.ndarray  # (n,) p_a,i (0 where r_i < 2)
+    pairable: np.ndarray        # (n,) bool, r_i >= 2
+    dropped: dict
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def n_pairable(self) -> int:
+        return int(self.pairable.sum())
+
+    @property
+    def observed(self) -> float:
+        return float(self.pair_agreement[self.pairable].mean())
+
+    @property
+    def shares(self) -> np.ndarray:
+        """pi_k: mean over units of n_ik / r_i."""
+        return (self.counts / self.ratings_per_unit[:, None]).mean(axis=0)
+
+
+def _unit_counts(ratings: Ratings, weights_matrix: np.ndarray, statistic: str) -> _UnitCounts:
+    counts_all = ratings.counts
+    r_all = ratings.ratings_per_unit
+    rated = r_all > 0
+    dropped = {}
+    if (~rated).any():
+        dropped["no ratings"] = int((~rated).sum())
+    counts = np.asarray(counts_all[rated], dtype=np.float64)
+    r = r_all[rated].astype(np.float64)
+    pairable = r >= 2
+    if (~pairable).any():
+        dropped["fewer than 2 ratings (used for chance agreement only)"] = int((~pairable).sum())
+    if not pairable.any():
+        raise InsufficientDataError(
+            f"{statistic} needs at least one unit with 2 or more ratings; got "
+            f"{ratings.n_units} unit(s) with at most one rating each"
+        )
+    weighted = counts @ weights_matrix.T
+    agreeing_pairs = (counts * (weighted - 1)).sum(axis=1)
+    pair_agreement = np.where(pairable, _ratio(agreeing_pairs, r * (r - 1)), 0.0)
+    return _UnitCounts(counts, r, weights_matrix, pair_agreement, pairable, dropped)
+
+
+def _finish(
+    *,
+    statistic: str,
+    ratings: Ratings,
+    estimate: float,
+    observed: float,
+    expected: float,
+    linearized: np.ndarray | None,
+    n_units: int,
+    n_raters: int,
+    n_ratings: int,
+    dropped: dict,
+    weights: Any,
+    alternative: str,
+    finite_population: int | None,
+    resampler,
+    se_method: str = _GWET_SE,
+    standard_error: float | None = None,
+    null_standard_error: float | None = None,
+    details: dict | None = None,
+) -> AgreementResult:
+    """Assemble the result: SE from linearized unit values, z test, extras."""
+    if standard_error is None:
+        if linearized is None or n_units < 2:
+            standard_error = float("nan")
+        else:
+            var = _fpc(n_units, finite_population) / (n_units * (n_units - 1)) * float(
+                ((linearized - estimate) ** 2).sum()
+            )
+            standard_error = float(np.sqrt(var))
+    elif finite_population is not None:
+        standard_error *= float(np.sqrt(_fpc(n_units, finite_population)))
+    details = dict(details or {})
+    test_se = standard_error
+    if null_standard_error is not None:
+        details["standard_error_null"] = null_standard_error
+        test_se = null_standard_error
+    z = estimate / test_se if test_se and np.isfinite(test_se) and test_se > 0 else float("nan")
+    details["z"] = z
+    return AgreementResult(
+        statistic=statistic,
+        estimate=float(estimate),
+        standard_error=float(standard_error),
+        observed=float(observed),
+        expected=float(expected),
+        n_units=int(n_units),
+        n_raters=int(n_raters),
+        n_ratings=int(n_ratings),
+        dropped=dropped,
+        weights=weights_name(weights),
+        alternative=alternative,
+        p_value=p_value_from_z(z, alternative),
+        se_method=se_method,
+        finite_population=finite_population,
+        details=details,
+        _resampler=resampler,
+    )
+
+
+def _check_alternative(alternative: str) -> None:
+    if alternative not in ("two-sided", "greater", "less"):
+        raise DataError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
+
+
+def _kappa(pa, pe):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (pa - pe) / (1 - pe)
+
+
+# ------------------------------------------------------- multi-rater family
+# Chance agreement of each coefficient as a function of the classification
+# probabilities pi (..., K), vectorised over leading (bootstrap) dimensions.
+def _pe_fleiss(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.einsum("...k,kl,...l->...", pi, w, pi)
+
+
+def _pe_gwet(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    k = w.shape[0]
+    return w.sum() / (k * (k - 1)) * (pi * (1 - pi)).sum(axis=-1)
+
+
+def _pe_brennan_prediger(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    k = w.shape[0]
+    return np.broadcast_to(w.sum() / k**2, pi.shape[:-1]).astype(np.float64)
+
+
+def _pe_none(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.zeros(pi.shape[:-1])
+
+
+# Unit-level derivative of p_e used by Gwet's linearization (None: p_e is fixed).
+def _pe_unit_fleiss(u: _UnitCounts, pi: np.ndarray) -> np.ndarray:
+    w = u.weights
+    pi_w = (w @ pi + w.T @ pi) / 2
+    return (u.counts @ pi_w) / u.ratings_per_unit
+
+
+def _pe_unit_gwet(u: _UnitCounts, pi: np.ndarray) -> np.ndarray:
+    k = u.weights.shape[0]
+    return u.weights.sum() / (k * (k - 1)) * (u.counts @ (1 - pi)) / u.ratings_per_unit
+
+
+def _multi_rater(
+    data,
+    weights,
+    *,
+    statistic: str,
+    chance: Callable,
+    chance_unit: Callable | None,
+    categories,
+    finite_population,
+    alternative,
+    details_fn: Callable | None = None,
+) -> AgreementResult:
+    _check_alternative(alternative)
+    ratings = as_ratings(data, categories)
+    w = agreement_weights(ratings.categories, weights)
+    if ratings.n_categories < 2 and chance is not _pe_none:
+        raise InsufficientDataError(
+            f"{statistic} needs a scale of at least 2 score points; declare the full scale "
+            "with `categories=` (only one value was seen)"
+        )
+    u = _unit_counts(ratings, w, statistic)
+    pi = u.shares
+    pa = u.observed
+    pe = float(chance(pi, w))
+    if pe >= 1 - 1e-12:
+        raise InsufficientDataError(
+            f"{statistic} is undefined: chance agreement is 1 (every rating is in one "
+            "category); report percent agreement instead"
+        )
+    estimate = (pa - pe) / (1 - pe)
+    n = u.n
+    # Gwet's linearized unit values kappa*_i (their variance gives the SE).
+    unit = (n / u.n_pairable) * (u.pair_agreement - pe * u.pairable) / (1 - pe)
+    if chance_unit is not None:
+        unit = unit - 2 * (1 - estimate) * (chance_unit(u, pi) - pe) / (1 - pe)
+
+    counts, r, pairable, pair_agreement = u.counts, u.ratings_per_unit, u.pairable, u.pair_agreement
+
+    def build() -> UnitLevelStatistic:
+        features = np.column_stack(
+            [np.ones(n), pairable.astype(float), pair_agreement, counts / r[:, None]]
+        )
+
+        def statistic_from_totals(t: np.ndarray) -> np.ndarray:
+            pa_t = t[..., 2] / t[..., 1]
+            pi_t = t[..., 3:] / t[..., :1]
+            return _kappa(pa_t, chance(pi_t, w))
+
+        return UnitLevelStatistic.from_units(features, statistic_from_totals, _count_key(counts))
+
+    details = details_fn(u, pi) if details_fn else {}
+    return _finish(
+        statistic=statistic,
+        ratings=ratings,
+        estimate=estimate,
+        observed=pa,
+        expected=pe,
+        linearized=unit,
+        n_units=n,
+        n_raters=ratings.n_raters,
+        n_ratings=int(r.sum()),
+        dropped=u.dropped,
+        weights=weights,
+        alternative=alternative,
+        finite_population=finite_population,
+        resampler=LazyStatistic(build),
+        details=details,
+    )
+
+
+def percent_agreement(
+    data,
+    tolerance: float = 0,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Exact or within-``tolerance`` agreement among any number of raters.
+
+    The share of agreeing rating pairs within a unit, averaged over the units
+    with at least two ratings (Gwet 2014, eq. 2.?; irrCAC ``pa.coeff.raw``):
+
+    .. math::  p_a = \\frac{1}{n'} \\sum_{i: r_i \\ge 2}
+               \\frac{\\sum_k n_{ik}(n^*_{ik} - 1)}{r_i (r_i - 1)},
+               \\qquad w_{kl} = [\\,|x_k - x_l| \\le \\text{tolerance}\\,]
+
+    where :math:`x_k` are score values.  ``tolerance=1`` on a 1-4 rubric gives
+    exact-plus-adjacent agreement.
+
+    Parameters
+    ----------
+    data : Ratings or array_like (units x raters, NaN = missing)
+    tolerance : float
+        Largest score difference that counts as agreement (0 = exact).
+    categories : sequence, optional
+        The declared scale when ``data`` is an array.
+    finite_population : int, optional
+        Population size for the finite-population correction of the SE.
+    alternative : {"two-sided", "greater", "less"}
+
+    Returns
+    -------
+    AgreementResult
+        ``estimate`` = ``observed`` = :math:`p_a`; ``expected`` = 0.
+        ``details["per_category"]``: specific agreement per score point,
+        :math:`\\sum_i n_{ik}(n_{ik}-1) / \\sum_i n_{ik}(r_i - 1)` (exact
+        matches only); ``details["all_within_tolerance"]``: the share of units
+        whose highest and lowest ratings differ by at most ``tolerance`` (R irr
+        ``agree``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = percent_agreement(np.array([[1, 1], [2, 3], [3, 3], [4, 2]]))
+    >>> float(res.estimate)
+    0.5
+    >>> float(percent_agreement(np.array([[1, 1], [2, 3], [3, 3], [4, 2]]), tolerance=1).estimate)
+    0.75
+    """
+    if tolerance < 0:
+        raise DataError(f"tolerance must be >= 0, got {tolerance}")
+    ratings = as_ratings(data, categories)
+    x = ratings.categories
+    w = (np.abs(x[:, None] - x[None, :]) <= tolerance + 1e-12).astype(np.float64)
+
+    def details(u: _UnitCounts, pi: np.ndarray) -> dict:
+        n_ik = u.counts
+        pairs_same = (n_ik * (n_ik - 1)).sum(axis=0)
+        pairs_all = (n_ik * (u.ratings_per_unit[:, None] - 1)).sum(axis=0)
+        specific = _ratio(pairs_same, pairs_all)
+        present = n_ik > 0
+        lowest = np.where(present, x[None, :], np.inf).min(axis=1)
+        highest = np.where(present, x[None, :], -np.inf).max(axis=1)
+        within = (highest - lowest <= tolerance + 1e-12)[u.pairable]
+        return {
+            "tolerance": tolerance,
+            "per_category": {float(v): float(s) for v, s in zip(x, specific)},
+            "all_within_tolerance": float(within.mean()),
+        }
+
+    name = "percent_agreement" if tolerance == 0 else f"agreement_within_{tolerance:g}"
+    result = _multi_rater(
+        ratings, w, statistic=name, chance=_pe_none, chance_unit=None,
+        categories=None, finite_population=finite_population, alternative=alternative,
+        details_fn=details,
+    )
+    label = "identity" if tolerance == 0 else f"within {tolerance:g} point(s)"
+    return dataclasses.replace(result, weights=label)
+
+
+def fleiss_kappa(
+    data,
+    weights: Any = None,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Fleiss' kappa (Fleiss 1971), generalised to weights and missing ratings.
+
+    .. math::  \\kappa_F = \\frac{p_a - p_e}{1 - p_e}, \\qquad
+               p_e = \\sum_{k,l} w_{kl} \\pi_k \\pi_l, \\qquad
+               \\pi_k = \\frac{1}{n}\\sum_i \\frac{n_{ik}}{r_i}
+
+    Units may have any number of ratings: :math:`p_a` uses the units with two
+    or more, :math:`\\pi_k` every rated unit (Gwet 2014, ch. 5; irrCAC
+    ``fleiss.kappa.raw``).  Rater identity is not used.  With complete data
+    and identity weights this is Fleiss' (1971) kappa.  Units rated by nobody
+    are reported in ``dropped``.
+
+    The SE is Gwet's linearization.  For unweighted data
+    ``details["per_category"]`` holds Fleiss' (1971) category kappas
+    :math:`\\kappa_k = 1 - \\sum_i n_{ik}(r_i - n_{ik}) /
+    (\\sum_i r_i (r_i - 1) \\bar p_k (1 - \\bar p_k))` with
+    :math:`\\bar p_k` the share of all ratings in category k (irr
+    ``kappam.fleiss(detail=TRUE)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(fleiss_kappa(np.array([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]])).estimate, 4)
+    0.4
+    """
+    def details(u: _UnitCounts, pi: np.ndarray) -> dict:
+        if weights_name(weights) != "identity":
+            return {}
+        n_ik, r = u.counts[u.pairable], u.ratings_per_unit[u.pairable]
+        p_bar = n_ik.sum(axis=0) / r.sum()
+        disagreement = (n_ik * (r[:, None] - n_ik)).sum(axis=0)
+        denom = (r * (r - 1)).sum() * p_bar * (1 - p_bar)
+        per = 1 - _ratio(disagreement, denom)
+        cats = as_ratings(data, categories).categories
+        return {"per_category": {float(v): float(k) for v, k in zip(cats, per)}}
+
+    return _multi_rater(
+        data, weights, statistic="fleiss_kappa", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
+        categories=categories, finite_population=finite_population, alternative=alternative,
+        details_fn=details,
+    )
+
+
+def gwet_ac(
+    data,
+    weights: Any = None,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Gwet's AC1 (unweighted) and AC2 (weighted) agreement coefficients.
+
+    .. math::  AC = \\frac{p_a - p_e}{1 - p_e}, \\qquad
+               p_e = \\frac{T_w}{K(K-1)} \\sum_k \\pi_k (1 - \\pi_k)
+
+    with :math:`T_w = \\sum_{kl} w_{kl}` and :math:`K` score points (Gwet
+    2008; Gwet 2014, ch. 5).  AC1/AC2 stay stable when most papers get the same
+    score, where kappa collapses (the "kappa paradox").  ``statistic`` is
+    ``"gwet_ac1"`` with identity weights, ``"gwet_ac2"`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(gwet_ac(np.array([[1, 1], [2, 2], [2, 2], [2, 1]])).estimate, 4)
+    0.5
+    """
+    name = "gwet_ac1" if weights_name(weights) == "identity" else "gwet_ac2"
+    return _multi_rater(
+        data, weights, statistic=name, chance=_pe_gwet, chance_unit=_pe_unit_gwet,
+        categories=categories, finite_population=finite_population, alternative=alternative,
+    )
+
+
+def brennan_prediger(
+    data,
+    weights: Any = None,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Brennan & Prediger's (1981) coefficient (Bennett's S, free-marginal kappa).
+
+    .. math::  \\kappa_{BP} = \\frac{p_a - p_e}{1 - p_e}, \\qquad p_e = T_w / K^2
+
+    Chance agreement assumes every score point is equally likely, so it
+    depends on the declared scale only (Randolph's free-marginal kappa for
+    identity weights).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(brennan_prediger(np.array([[1, 1], [2, 2], [2, 1]]), categories=[1, 2]).estimate, 4)
+    0.3333
+    """
+    return _multi_rater(
+        data, weights, statistic="brennan_prediger", chance=_pe_brennan_prediger,
+        chance_unit=None, categories=categories, finite_population=finite_population,
+        alternative=alternative,
+    )
+
+
+# ------------------------------------------------------------------ Conger
+def conger_kappa(
+    data,
+    weights: Any = None,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Conger's (1980) kappa: multi-rater Cohen's kappa with rater-specific marginals.
+
+    With :math:`p_{gk}` the share of rater g's ratings in category k,
+    :math:`\\bar p_k` its mean over the :math:`r` raters and
+    :math:`s^2_{kl} = \\frac{1}{r-1}(\\sum_g p_{gk} p_{gl} - r \\bar p_k \\bar p_l)`,
+
+    .. math::  p_e = \\sum_{k,l} w_{kl} \\left(\\bar p_k \\bar p_l - s^2_{kl} / r\\right)
+
+    and :math:`p_a` as for Fleiss' kappa (Gwet 2014, ch. 5; irrCAC
+    ``conger.kappa.raw``).  For two raters this is Cohen's kappa.  Needs rater
+    identity.  SE: Gwet's linearization including the rater-marginal terms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(conger_kappa(np.array([[1, 1], [2, 2], [2, 1], [1, 1]])).estimate, 4)
+    0.5
+    """
+    _check_alternative(alternative)
+    ratings = as_ratings(data, categories)
+    ratings.require_rater_identity("Conger's kappa")
+    w = agreement_weights(ratings.categories, weights)
+    if ratings.n_categories < 2:
+        raise InsufficientDataError("Conger's kappa needs a scale of at least 2 score points")
+    u = _unit_counts(ratings, w, "Conger's kappa")
+    rated_units = np.flatnonzero(ratings.ratings_per_unit > 0)
+    codes = ratings.wide_codes[rated_units]          # (n, R), -1 = not rated
+    n, n_raters = codes.shape
+    if n_raters < 2:
+        raise InsufficientDataError("Conger's kappa needs at least 2 raters")
+    rater_totals = ratings.rater_counts.astype(np.float64)   # (R, K)
+    n_g = rater_totals.sum(axis=1)
+    if (n_g == 0).any():
+        raise InsufficientDataError("every rater in the data must have at least one rating")
+    p_gk = rater_totals / n_g[:, None]
+    p_bar = p_gk.mean(axis=0)
+    s2 = (p_gk.T @ p_gk - n_raters * np.outer(p_bar, p_bar)) / (n_raters - 1)
+    pe = float((w * (np.outer(p_bar, p_bar) - s2 / n_raters)).sum())
+    if pe >= 1 - 1e-12:
+        raise InsufficientDataError(
+            "Conger's kappa is undefined: chance agreement is 1 (every rating in one category)"
+        )
+    pa = u.observed
+    estimate = (pa - pe) / (1 - pe)
+
+    # Linearized chance agreement per unit (Gwet 2014; irrCAC conger.kappa.raw),
+    # written as one gather over the (units x raters) code matrix.
+    rated = codes >= 0
+    a = (n / n_g)[:, None] * (n_raters * p_bar[None, :] - p_gk)      # (R, K)
+    b = a @ w                                                         # (R, K)
+    c = (a * (p_gk @ w.T)).sum(axis=1)                                # (R,)
+    gathered = b[np.arange(n_raters)[None, :], np.maximum(codes, 0)]
+    lam = np.where(rated, gathered, 0.0) - (rated - (n_g / n)[None, :]) * c[None, :]
+    pe_unit = lam.sum(axis=1) / (n_raters * (n_raters - 1))
+    unit = (n / u.n_pairable) * (u.pair_agreement - pe * u.pairable) / (1 - pe)
+    unit = unit - 2 * (1 - estimate) * (pe_unit - pe) / (1 - pe)
+
+    k = ratings.n_categories
+    pair_agreement, pairable = u.pair_agreement, u.pairable
+
+    def build() -> UnitLevelStatistic:
+        onehot = np.zeros((n, n_raters * k))
+        rows, cols = np.nonzero(rated)
+        onehot[rows, cols * k + codes[rows, cols]] = 1.0
+        features = np.column_stack([pairable.astype(float), pair_agreement, onehot])
+
+        def statistic_from_totals(t: np.ndarray) -> np.ndarray:
+            pa_t = t[..., 1] / t[..., 0]
+            tot = t[..., 2:].reshape(t.shape[:-1] + (n_raters, k))
+            p = tot / tot.sum(axis=-1, keepdims=True)
+            pbar = p.mean(axis=-2)
+            outer = pbar[..., :, None] * pbar[..., None, :]
+            s2_t = (np.einsum("...gk,...gl->...kl", p, p) - n_raters * outer) / (n_raters - 1)
+            pe_t = (w * (outer - s2_t / n_raters)).sum(axis=(-2, -1))
+            return _kappa(pa_t, pe_t)
+
+        key = None
+        return UnitLevelStatistic.from_units(features, statistic_from_totals, key)
+
+    return _finish(
+        statistic="conger_kappa",
+        ratings=ratings,
+        estimate=estimate,
+        observed=pa,
+        expected=pe,
+        linearized=unit,
+        n_units=n,
+        n_raters=n_raters,
+        n_ratings=int(u.ratings_per_unit.sum()),
+        dropped=u.dropped,
+        weights=weights,
+        alternative=alternative,
+        finite_population=finite_population,
+        resampler=LazyStatistic(build),
+    )
+
+
+# ------------------------------------------------------- two-rater family
+def _two_rater_table(ratings: Ratings, statistic: str) -> tuple[np.ndarray, dict, np.ndarray]:
+    """Contingency table of exactly two raters over the units both rated."""
+    ratings.require_rater_identity(statistic)
+    if ratings.n_raters != 2:
+        raise DataError(
+            f"{statistic} is defined for exactly 2 raters, got {ratings.n_raters}; use "
+            "conger_kappa or fleiss_kappa for more raters, or pairwise_table for every pair"
+        )
+    codes = ratings.wide_codes
+    both = (codes >= 0).all(axis=1)
+    dropped = {}
+    n_single = int(((codes >= 0).sum(axis=1) == 1).sum())
+    n_none = int(((codes >= 0).sum(axis=1) == 0).sum())
+    if n_single:
+        dropped["rated by one rater only"] = n_single
+    if n_none:
+        dropped["no ratings"] = n_none
+    k = ratings.n_categories
+    cell = codes[both, 0].astype(np.int64) * k + codes[both, 1]
+    if cell.size == 0:
+        raise InsufficientDataError(f"{statistic} needs units rated by both raters; there are none")
+    return cell, dropped, np.bincount(cell, minlength=k * k).reshape(k, k)
+
+
+def _cohen_from_table(p: np.ndarray, w: np.ndarray) -> tuple:
+    """Weighted kappa and its FCE (1969) non-null and null variances x n."""
+    row, col = p.sum(axis=1), p.sum(axis=0)
+    po = float((w * p).sum())
+    pe = float((w * np.outer(row, col)).sum())
+    kappa = (po - pe) / (1 - pe)
+    w_row = w @ col          # mean weight of row category i over rater 2's marginal
+    w_col = row @ w          # mean weight of column category j over rater 1's marginal
+    spread = w - (w_row[:, None] + w_col[None, :]) * (1 - kappa)
+    var_n = ((p * spread**2).sum() - (kappa - pe * (1 - kappa)) ** 2) / (1 - pe) ** 2
+    spread0 = w - (w_row[:, None] + w_col[None, :])
+    var0_n = ((np.outer(row, col) * spread0**2).sum() - pe**2) / (1 - pe) ** 2
+    return kappa, po, pe, var_n, var0_n
+
+
+def cohen_kappa(
+    data,
+    weights: Any = None,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Cohen's (1960) kappa and weighted kappa (Cohen 1968) for two raters.
+
+    .. math::  \\kappa_w = \\frac{p_o - p_e}{1 - p_e}, \\quad
+               p_o = \\sum_{ij} w_{ij} p_{ij}, \\quad
+               p_e = \\sum_{ij} w_{ij} p_{i\\cdot} p_{\\cdot j}
+
+    over the units both raters scored (others are reported in ``dropped``).
+    Standard error: the large-sample non-null variance of Fleiss, Cohen &
+    Everitt (1969),
+
+    .. math::  \\widehat{var} = \\frac{\\sum_{ij} p_{ij} [w_{ij} - (\\bar w_{i\\cdot}
+               + \\bar w_{\\cdot j})(1 - \\kappa_w)]^2 - [\\kappa_w - p_e(1 - \\kappa_w)]^2}
+               {n (1 - p_e)^2}
+
+    which SAS PROC FREQ ("ASE") and statsmodels report.  The p-value uses
+    the variance under H0 (``details["standard_error_null"]``, SAS "ASE0").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = cohen_kappa(np.array([[1, 1], [2, 2], [3, 2]]), categories=[1, 2, 3])
+    >>> round(res.estimate, 4)
+    0.5
+    """
+    _check_alternative(alternative)
+    ratings = as_ratings(data, categories)
+    cell, dropped, table = _two_rater_table(ratings, "Cohen's kappa")
+    w = agreement_weights(ratings.categories, weights)
+    n = int(table.sum())
+    p = table / n
+    kappa, po, pe, var_n, var0_n = _cohen_from_table(p, w)
+    if pe >= 1 - 1e-12:
+        raise InsufficientDataError(
+            "Cohen's kappa is undefined: both raters used a single category (chance agreement 1)"
+        )
+    k = ratings.n_categories
+
+    def build() -> UnitLevelStatistic:
+        features = np.eye(k * k)[cell]
+
+        def statistic_from_totals(t: np.ndarray) -> np.ndarray:
+            tab = t.reshape(t.shape[:-1] + (k, k))
+            tab = tab / tab.sum(axis=(-2, -1), keepdims=True)
+            po_t = (w * tab).sum(axis=(-2, -1))
+            pe_t = np.einsum("...i,ij,...j->...", tab.sum(axis=-1), w, tab.sum(axis=-2))
+            return _kappa(po_t, pe_t)
+
+        return UnitLevelStatistic.from_units(features, statistic_from_totals, cell)
+
+    return _finish(
+        statistic="cohen_kappa",
+        ratings=ratings,
+        estimate=kappa,
+        observed=po,
+        expected=pe,
+        linearized=None,
+        n_units=n,
+        n_raters=2,
+        n_ratings=2 * n,
+        dropped=dropped,
+        weights=weights,
+        alternative=alternative,
+        finite_population=finite_population,
+        resampler=LazyStatistic(build),
+        se_method="Fleiss, Cohen & Everitt (1969) large-sample variance",
+        standard_error=float(np.sqrt(max(var_n, 0.0) / n)),
+        null_standard_error=float(np.sqrt(max(var0_n, 0.0) / n)),
+        details={"table": table.tolist()},
+    )
+
+
+def scott_pi(
+    data,
+    weights: Any = None,
+    *,
+    categories=None,
+    finite_population: int | None = None,
+    alternative: str = "two-sided",
+) -> AgreementResult:
+    """Scott's (1955) pi for two raters, with optional weights.
+
+    .. math::  \\pi = \\frac{p_o - p_e}{1 - p_e}, \\qquad
+               p_e = \\sum_{kl} w_{kl} \\bar p_k \\bar p_l, \\quad
+               \\bar p_k = (p_{k\\cdot} + p_{\\cdot k}) / 2
+
+    over the units both raters scored.  It is Fleiss' kappa restricted to two
+    raters with complete data; the SE is Gwet's linearization (irrCAC
+    ``scott2.table``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(scott_pi(np.array([[1, 1], [2, 2], [2, 1], [1, 1]])).estimate, 4)
+    0.4667
+    """
+    _check_alternative(alternative)
+    ratings = as_ratings(data, categories)
+    cell, dropped, table = _two_rater_table(ratings, "Scott's pi")
+    # Expand the table back to one row per unit: units rated by both raters.
+    both = Ratings.from_table(table, categories=ratings.categories)
+    result = _multi_rater(
+        both, weights, statistic="scott_pi", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
+        categories=None, finite_population=finite_population, alternative=alternative,
+    )
+    return dataclasses.replace(result, dropped={**dropped, **result.dropped})

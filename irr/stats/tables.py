@@ -1,0 +1,226 @@
+"""`agreement_table`: one tidy row per group x coefficient.
+
+The per-task / per-dimension / per-district tables of the reports are built
+here, so every report computes its numbers the same way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from irr.errors import DataError, IrrError
+from irr.stats._ratings import Ratings
+
+__all__ = ["agreement_table", "COEFFICIENTS", "parse_coefficient"]
+
+DEFAULT_COEFFICIENTS = (
+    "percent_agreement",
+    "adjacent_agreement",
+    "fleiss_kappa",
+    "gwet_ac:quadratic",
+    "krippendorff_alpha:ordinal",
+    "icc:A,1",
+)
+
+
+@dataclass(frozen=True)
+class CoefficientSpec:
+    """A coefficient name with its one option (weights, level or ICC form)."""
+
+    name: str
+    option: str | None
+    label: str
+    call: Callable[[Ratings], Any]
+
+
+def _chance_corrected(name: str) -> Callable:
+    from irr.stats import chance_corrected
+
+    return getattr(chance_corrected, name)
+
+
+def _weighted(name: str, label: str, option: str | None) -> CoefficientSpec:
+    weights = option or "identity"
+    if name == "gwet_ac":
+        label = "gwet_ac1" if weights == "identity" else "gwet_ac2"
+    text = label if weights == "identity" else f"{label} ({weights})"
+    return CoefficientSpec(
+        name, option, text, lambda r: _chance_corrected(name)(r, weights=None if weights == "identity" else weights)
+    )
+
+
+def parse_coefficient(spec: str) -> CoefficientSpec:
+    """Parse ``"name"`` or ``"name:option"``.
+
+    Names: ``percent_agreement``, ``adjacent_agreement`` (within one point),
+    ``cohen_kappa``, ``scott_pi``, ``fleiss_kappa``, ``conger_kappa``,
+    ``brennan_prediger``, ``gwet_ac`` (option: ``linear`` / ``quadratic``
+    weights), ``krippendorff_alpha`` (option: level, default ``ordinal``) and
+    ``icc`` (option: form, default ``A,1``).
+
+    >>> parse_coefficient("gwet_ac:quadratic").label
+    'gwet_ac2 (quadratic)'
+    """
+    name, _, option = spec.strip().partition(":")
+    option = option.strip() or None
+    if name == "percent_agreement":
+        return CoefficientSpec(name, option, "percent_agreement",
+                               lambda r: _chance_corrected("percent_agreement")(r, tolerance=float(option or 0)))
+    if name == "adjacent_agreement":
+        return CoefficientSpec(name, option, "adjacent_agreement",
+                               lambda r: _chance_corrected("percent_agreement")(r, tolerance=float(option or 1)))
+    if name in ("cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa", "brennan_prediger", "gwet_ac"):
+        return _weighted(name, name, option)
+    if name in ("gwet_ac1", "gwet_ac2"):
+        return _weighted("gwet_ac", name, option or ("quadratic" if name == "gwet_ac2" else None))
+    if name == "krippendorff_alpha":
+        level = option or "ordinal"
+
+        def alpha(r: Ratings):
+            from irr.stats.krippendorff import krippendorff_alpha
+
+            return krippendorff_alpha(r, level=level)
+
+        return CoefficientSpec(name, level, f"krippendorff_alpha ({level})", alpha)
+    if name == "icc":
+        form = option or "A,1"
+
+        def intraclass(r: Ratings):
+            from irr.stats.icc import icc
+
+            return icc(r, form=form)
+
+        return CoefficientSpec(name, form, f"icc ({form})", intraclass)
+    raise DataError(
+        f"unknown coefficient {spec!r}; choose from percent_agreement, adjacent_agreement, "
+        "cohen_kappa, scott_pi, fleiss_kappa, conger_kappa, brennan_prediger, gwet_ac[:weights], "
+        "krippendorff_alpha[:level], icc[:form]"
+    )
+
+
+COEFFICIENTS = (
+    "percent_agreement", "adjacent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa",
+    "conger_kappa", "brennan_prediger", "gwet_ac", "gwet_ac1", "gwet_ac2",
+    "krippendorff_alpha", "icc",
+)
+
+
+def _scale_for(categories: Any, key: tuple) -> Sequence[float] | None:
+    if categories is None or isinstance(categories, (list, tuple, np.ndarray, pd.Index)):
+        return categories
+    if isinstance(categories, Mapping):
+        lookup = key[0] if len(key) == 1 else key
+        return categories.get(lookup)
+    if callable(categories):
+        return categories(key)
+    raise DataError("categories must be a sequence, a mapping from group to sequence, or a callable")
+
+
+def agreement_table(
+    df: pd.DataFrame,
+    unit: str = "unit",
+    rater: str = "rater",
+    score: str = "score",
+    by: Sequence[str] | str | None = None,
+    coefficients: Sequence[str] = DEFAULT_COEFFICIENTS,
+    ci: str | None = "analytic",
+    *,
+    level: float = 0.95,
+    categories: Any = None,
+    n_resamples: int = 1000,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Agreement coefficients per group, as a tidy DataFrame.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long ratings, one row per rating.
+    unit, rater, score : str
+        Column names.
+    by : column name(s), optional
+        One table row per group x coefficient (e.g. ``["task_id", "dimension"]``).
+    coefficients : sequence of str
+        Specs parsed by :func:`parse_coefficient`, e.g. ``"fleiss_kappa"``,
+        ``"gwet_ac:quadratic"``, ``"krippendorff_alpha:interval"``, ``"icc:C,1"``.
+    ci : {"analytic", "bootstrap", "jackknife", None}
+        Interval method (``None``: no interval columns filled).
+    level : float
+        Confidence level.
+    categories : sequence, mapping or callable, optional
+        The declared scale: one for all groups, a mapping ``group key -> scale``
+        (key is the value of ``by`` for one column, else the tuple), or a
+        callable of the key.  Default: the scores observed in each group.
+
+    Returns
+    -------
+    DataFrame
+        Columns: the ``by`` columns, ``coefficient``, ``estimate``,
+        ``standard_error``, ``ci_low``, ``ci_high``, ``ci_method``, ``p_value``,
+        ``n_units``, ``n_raters``, ``n_ratings``, ``dropped``, ``note``.  A
+        coefficient that cannot be computed for a group (e.g. Cohen's kappa
+        with three raters) gets NaN and the reason in ``note``; nothing is
+        silently omitted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "rater": list("ababab"),
+    ...                    "score": [1, 1, 2, 2, 3, 2]})
+    >>> agreement_table(df, coefficients=["percent_agreement"])[["coefficient", "estimate"]]
+             coefficient  estimate
+    0  percent_agreement  0.666667
+    """
+    specs = [parse_coefficient(c) for c in coefficients]
+    if ci not in (None, "analytic", "bootstrap", "jackknife"):
+        raise DataError(f"ci must be 'analytic', 'bootstrap', 'jackknife' or None, got {ci!r}")
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    missing = [c for c in [unit, rater, score, *by_cols] if c not in df.columns]
+    if missing:
+        raise DataError(f"column(s) {missing} not found; columns are {list(df.columns)}")
+    groups = df.groupby(by_cols, sort=True, dropna=False) if by_cols else [((), df)]
+    rows: list[dict[str, Any]] = []
+    for key, sub in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        base = dict(zip(by_cols, key))
+        try:
+            ratings = Ratings.from_long(sub, unit=unit, rater=rater, score=score,
+                                        categories=_scale_for(categories, key))
+        except IrrError as exc:
+            rows.extend({**base, "coefficient": s.label, "note": str(exc)} for s in specs)
+            continue
+        for spec in specs:
+            rows.append({**base, **_one_row(spec, ratings, ci, level, n_resamples, random_state)})
+    columns = [*by_cols, "coefficient", "estimate", "standard_error", "ci_low", "ci_high",
+               "ci_method", "p_value", "n_units", "n_raters", "n_ratings", "dropped", "note"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def _one_row(spec: CoefficientSpec, ratings: Ratings, ci, level, n_resamples, random_state) -> dict:
+    row: dict[str, Any] = {"coefficient": spec.label}
+    try:
+        result = spec.call(ratings)
+    except IrrError as exc:
+        row["note"] = str(exc)
+        return row
+    row.update(
+        estimate=result.estimate,
+        standard_error=result.standard_error,
+        p_value=result.p_value,
+        n_units=result.n_units,
+        n_raters=result.n_raters,
+        n_ratings=result.n_ratings,
+        dropped="; ".join(f"{k}: {v}" for k, v in result.dropped.items()) or "",
+        note="",
+    )
+    if ci is not None:
+        try:
+            kwargs = {"n_resamples": n_resamples, "random_state": random_state} if ci == "bootstrap" else {}
+            low, high = result.confidence_interval(level, method=ci, **kwargs)
+            row.update(ci_low=low, ci_high=high, ci_method=ci)
+        except IrrError as exc:
+            row["note"] = f"no {ci} interval: {exc}"
+    return row
