@@ -5,3 +5,21 @@ from irr.stats._results import AgreementResult, ConfidenceInterval
 from irr.stats._weights import agreement_weights
 
 __all__ = ["Ratings", "as_ratings", "AgreementResult", "ConfidenceInterval", "agreement_weights"]
+from irr.stats.chance_corrected import (
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    gwet_ac,
+    percent_agreement,
+    scott_pi,
+)
+from irr.stats.icc import ICCResult, icc, icc_table
+from irr.stats.krippendorff import coincidence_matrix, krippendorff_alpha
+from irr.stats.tables import agreement_table
+
+__all__ += [
+    "percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa",
+    "brennan_prediger", "gwet_ac", "krippendorff_alpha", "coincidence_matrix",
+    "icc", "icc_table", "ICCResult", "agreement_table",
+]
