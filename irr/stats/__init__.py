@@ -16,10 +16,11 @@ from irr.stats.chance_corrected import (
 )
 from irr.stats.icc import ICCResult, icc, icc_table
 from irr.stats.krippendorff import coincidence_matrix, krippendorff_alpha
+from irr.stats.pairwise import pair_tables, pairwise_table
 from irr.stats.tables import agreement_table
 
 __all__ += [
     "percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa",
     "brennan_prediger", "gwet_ac", "krippendorff_alpha", "coincidence_matrix",
-    "icc", "icc_table", "ICCResult", "agreement_table",
+    "icc", "icc_table", "ICCResult", "agreement_table", "pairwise_table", "pair_tables",
 ]

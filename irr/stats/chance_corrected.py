@@ -445,7 +445,7 @@ def fleiss_kappa(
     --------
     >>> import numpy as np
     >>> round(fleiss_kappa(np.array([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]])).estimate, 4)
-    0.4
+    0.4894
     """
     def details(u: _UnitCounts, pi: np.ndarray) -> dict:
         if weights_name(weights) != "identity":
@@ -487,7 +487,7 @@ def gwet_ac(
     --------
     >>> import numpy as np
     >>> round(gwet_ac(np.array([[1, 1], [2, 2], [2, 2], [2, 1]])).estimate, 4)
-    0.5
+    0.5294
     """
     name = "gwet_ac1" if weights_name(weights) == "identity" else "gwet_ac2"
     return _multi_rater(

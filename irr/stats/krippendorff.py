@@ -155,10 +155,10 @@ def krippendorff_alpha(
     --------
     >>> import numpy as np
     >>> x = np.array([[1, 1, np.nan], [2, 2, 3], [3, 3, 3], [1, 2, 2]])
-    >>> round(krippendorff_alpha(x, "nominal").estimate, 4)
-    0.3556
-    >>> round(krippendorff_alpha(x, "interval").estimate, 4)
-    0.6667
+    >>> round(krippendorff_alpha(x, "nominal").estimate, 4)   # 1 - (4/11) / (80/110)
+    0.5
+    >>> round(krippendorff_alpha(x, "interval").estimate, 4)  # 1 - (4/11) / (152/110)
+    0.7368
     """
     if alternative not in ("two-sided", "greater", "less"):
         raise DataError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")

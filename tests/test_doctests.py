@@ -1,0 +1,18 @@
+"""The docstring examples run and show what the code does."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "irr.stats._ratings", "irr.stats._weights", "irr.stats.chance_corrected", "irr.stats.krippendorff",
+    "irr.stats.icc", "irr.stats.pairwise", "irr.stats.tables",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    failures, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert attempted > 0, f"{name} has no examples"
+    assert failures == 0
