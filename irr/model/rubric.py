@@ -1,0 +1,138 @@
+"""Rubrics: versioned, with dimensions, ordered score points and descriptors."""
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from irr.errors import NotFoundError
+
+__all__ = ["ScorePoint", "Dimension", "AchievementCut", "Rubric"]
+
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScorePoint(_Frozen):
+    """One point of a score scale, e.g. ``3 Proficient``."""
+
+    score: int = Field(description="The score value a rater records.")
+    label: str = Field(min_length=1, description="Short name of the level, e.g. 'Proficient'.")
+
+
+def _check_scale(points: list[ScorePoint]) -> list[ScorePoint]:
+    scores = [p.score for p in points]
+    if len(points) < 2:
+        raise ValueError("a scale needs at least 2 score points")
+    if len(set(scores)) != len(scores):
+        raise ValueError(f"score points repeat: {scores}; list each score once")
+    if scores != sorted(scores):
+        raise ValueError(f"score points must be listed from lowest to highest, got {scores}")
+    return points
+
+
+class Dimension(_Frozen):
+    """A rubric dimension (trait/criterion) with a descriptor for each score point.
+
+    ``scale`` is the dimension's own scale if the rubric gives one, otherwise
+    the rubric's scale (filled in when the rubric is validated).
+    """
+
+    id: str = Field(pattern=_ID, description="Short identifier used in score sheets, e.g. 'evidence'.")
+    name: str = Field(min_length=1)
+    competencies: list[str] = Field(default_factory=list)
+    scale: Optional[list[ScorePoint]] = Field(default=None, description="Only if it differs from the rubric's scale.")
+    descriptors: dict[int, str] = Field(description="Score -> what work at that level looks like.")
+
+    @field_validator("scale")
+    @classmethod
+    def check_scale(cls, value):
+        return value if value is None else _check_scale(value)
+
+    @property
+    def score_values(self) -> tuple[int, ...]:
+        """The legal scores, ascending."""
+        return tuple(p.score for p in (self.scale or ()))
+
+    @property
+    def labels(self) -> dict[int, str]:
+        return {p.score: p.label for p in (self.scale or ())}
+
+
+class AchievementCut(_Frozen):
+    """The score at and above which work meets the standard (e.g. proficient >= 3)."""
+
+    label: str = Field(min_length=1)
+    min_score: int
+
+
+class Rubric(_Frozen):
+    """A versioned analytic rubric."""
+
+    id: str = Field(pattern=_ID)
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    content_area: str = Field(min_length=1)
+    grade_span: str = Field(min_length=1, description="e.g. '6-8'")
+    description: Optional[str] = None
+    scale: list[ScorePoint]
+    dimensions: list[Dimension] = Field(min_length=1)
+    achievement_cut: Optional[AchievementCut] = None
+
+    @field_validator("scale")
+    @classmethod
+    def check_scale(cls, value):
+        return _check_scale(value)
+
+    @model_validator(mode="after")
+    def fill_and_check(self) -> "Rubric":
+        ids = [d.id for d in self.dimensions]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"dimension ids repeat: {repeated}; give each dimension its own id")
+        filled = []
+        for dim in self.dimensions:
+            scale = dim.scale or self.scale
+            scores = [p.score for p in scale]
+            missing = [s for s in scores if s not in dim.descriptors]
+            extra = [s for s in dim.descriptors if s not in scores]
+            if missing:
+                raise ValueError(
+                    f"dimension '{dim.id}' has no descriptor for score point(s) {missing}; "
+                    "write what work at each level looks like"
+                )
+            if extra:
+                raise ValueError(
+                    f"dimension '{dim.id}' has descriptors for {extra}, which are not on its scale {scores}"
+                )
+            filled.append(dim if dim.scale else dim.model_copy(update={"scale": list(self.scale)}))
+        object.__setattr__(self, "dimensions", filled)
+        if self.achievement_cut is not None:
+            cut = self.achievement_cut.min_score
+            for dim in filled:
+                if not (min(dim.score_values) < cut <= max(dim.score_values)):
+                    raise ValueError(
+                        f"achievement cut {cut} is not inside dimension '{dim.id}' scale "
+                        f"{list(dim.score_values)}"
+                    )
+        return self
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        for dim in self.dimensions:
+            if dim.id == dimension_id:
+                return dim
+        raise NotFoundError(
+            f"rubric {self.ref} has no dimension '{dimension_id}'; its dimensions are "
+            f"{[d.id for d in self.dimensions]}"
+        )
+
+    @property
+    def dimension_ids(self) -> list[str]:
+        return [d.id for d in self.dimensions]
