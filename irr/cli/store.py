@@ -1,2 +1,129 @@
-"""(commands added by the issue that owns this module)"""
-COMMANDS: list = []
+"""`irr ingest`, `irr sessions`, `irr export`, `irr store check`: the embedded store."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from irr.cli.bank import BANK_OPTION
+from irr.errors import SubmissionError, ValidationError
+from irr.io.export import write_scores
+from irr.io.submissions import parse_column_map
+from irr.model.bank import load_bank
+from irr.model.session import SESSION_KINDS
+from irr.store import Store
+
+STORE_OPTION = click.option(
+    "--store", "store_path", type=click.Path(dir_okay=False), envvar="IRR_STORE", default=None,
+    help="The store file (default: $IRR_STORE, else ./irr-store.sqlite).",
+)
+
+
+def _echo_problems(exc: ValidationError) -> None:
+    click.echo(f"REJECTED: {str(exc).splitlines()[0]}", err=True)
+    for i, problem in enumerate(exc.problems, 1):
+        click.echo(f"{i:4d}. {problem}", err=True)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--session", "session", required=True,
+              help="A session manifest (session.yaml), or the id of a session (new ones need --kind and --date).")
+@click.option("--kind", type=click.Choice(SESSION_KINDS), help="Session kind, for a new session given by id.")
+@click.option("--date", "date", help="Session date (YYYY-MM-DD), for a new session given by id.")
+@click.option("--region", help="Region, for a new session given by id.")
+@click.option("--facilitator", help="Facilitator, for a new session given by id.")
+@click.option("--map", "mapping", multiple=True, metavar="NAME=HEADER",
+              help="Read column NAME from the file's HEADER, e.g. --map rater_id=Teacher (remembered for the session).")
+@click.option("--encoding", help="Text encoding of CSV files (default UTF-8, with or without BOM).")
+@click.option("--replace", is_flag=True, help="Swap a changed file's scores for the new ones (atomically).")
+@click.option("--dry-run", is_flag=True, help="Validate only; store nothing.")
+@BANK_OPTION
+@STORE_OPTION
+def ingest(files, session, kind, date, region, facilitator, mapping, encoding, replace, dry_run,
+           bank_dir, store_path) -> None:
+    """Validate score sheets (CSV or .xlsx) against the bank and store them.
+
+    Each file is checked whole: every problem is listed with its line and column,
+    and a file with any problem is rejected without storing a row.  Re-ingesting
+    an unchanged file does nothing.
+    """
+    bank = load_bank(bank_dir)
+    column_map = parse_column_map(mapping)
+    with Store(store_path) as store:
+        if kind or date:
+            if not (kind and date):
+                raise click.UsageError("a new session needs both --kind and --date")
+            target = {"id": session, "kind": kind, "date": date, "region": region, "facilitator": facilitator}
+        else:
+            target = session
+        failed = 0
+        for file in files:
+            size = Path(file).stat().st_size
+            show_bar = sys.stderr.isatty() and size > 5_000_000
+            try:
+                with click.progressbar(length=1, label=f"storing {Path(file).name}", file=sys.stderr,
+                                       hidden=not show_bar) as bar:
+                    [result] = store.ingest([file], target, bank=bank, column_map=column_map, encoding=encoding,
+                                            replace=replace, dry_run=dry_run)
+                    bar.update(1)
+            except SubmissionError as exc:
+                _echo_problems(exc)
+                failed += 1
+                continue
+            click.echo(str(result))
+        if failed:
+            click.echo(f"{failed} of {len(files)} file(s) rejected; fix them and ingest again", err=True)
+            raise SystemExit(1)
+
+
+@click.command()
+@STORE_OPTION
+def sessions(store_path) -> None:
+    """List the sessions in the store with counts of files, scores, raters and works."""
+    with Store(store_path) as store:
+        table = store.sessions()
+    if table.empty:
+        click.echo("the store holds no sessions yet; add scores with `irr ingest`")
+        return
+    click.echo(table.fillna("").to_string(index=False))
+
+
+@click.command()
+@click.option("--session", required=True, help="Session id.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: SESSION.csv|xlsx).")
+@click.option("--include-flags", is_flag=True, help="Also export student subgroup flags (restricted data).")
+@STORE_OPTION
+def export(session, fmt, out, include_flags, store_path) -> None:
+    """Export a session's scores; cells a spreadsheet would run as formulas are neutralised."""
+    with Store(store_path) as store:
+        store.session(session)
+        df = store.scores(session=session, include_flags=include_flags)
+    target = Path(out or f"{session}.{fmt}")
+    write_scores(df, target)
+    click.echo(f"wrote {len(df)} scores to {target}")
+
+
+@click.group("store")
+def store_group() -> None:
+    """Look after the store file."""
+
+
+@store_group.command("check")
+@STORE_OPTION
+def store_check(store_path) -> None:
+    """Integrity check of the store (exit 1 when something is wrong)."""
+    with Store(store_path) as store:
+        problems = store.check()
+        counts = store.sessions()
+    if problems:
+        for p in problems:
+            click.echo(f"problem: {p}", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {len(counts)} sessions, {int(counts['scores'].sum()) if len(counts) else 0} scores")
+
+
+COMMANDS = [ingest, sessions, export, store_group]

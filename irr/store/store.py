@@ -1,0 +1,415 @@
+"""The embedded store: one SQLite file (WAL mode) holding sessions and scores.
+
+* Versioned schema (``PRAGMA user_version``) with forward migrations.
+* One transaction per file (``BEGIN IMMEDIATE``): a failure, or a killed
+  process, leaves the store exactly as before.
+* Idempotent: a file whose SHA-256 the session already holds is a no-op; a
+  changed file with the same name is refused unless ``replace=True``, which
+  swaps the old rows for the new ones in the same transaction.
+* SQL is built only with parameters.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from irr import __version__
+from irr.errors import ConflictError, NotFoundError, StoreBusyError, StoreError
+from irr.io.submissions import STORED_COLUMNS, Submission, read_manifest, read_submission
+from irr.model.bank import Bank, load_bank
+from irr.model.session import Session
+from irr.stats import Ratings
+
+__all__ = ["Store", "IngestResult", "STORE_ENV", "SCHEMA_VERSION"]
+
+STORE_ENV = "IRR_STORE"
+DEFAULT_STORE = "irr-store.sqlite"
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, date TEXT NOT NULL, region TEXT,
+        facilitator TEXT, description TEXT, column_map TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL);
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id),
+        name TEXT NOT NULL, sha256 TEXT NOT NULL, layout TEXT NOT NULL, n_rows INTEGER NOT NULL,
+        n_scores INTEGER NOT NULL, ingested_at TEXT NOT NULL, UNIQUE (session_id, name));
+    CREATE TABLE raters (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
+    CREATE TABLE works (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
+    CREATE TABLE scores (
+        file_id INTEGER NOT NULL REFERENCES files(id), session_id TEXT NOT NULL,
+        rater INTEGER NOT NULL REFERENCES raters(id), work INTEGER NOT NULL REFERENCES works(id),
+        task_id TEXT NOT NULL, rubric_id TEXT NOT NULL, rubric_version INTEGER NOT NULL,
+        dimension TEXT NOT NULL, score INTEGER NOT NULL, read_type TEXT NOT NULL,
+        rater_district TEXT, rater_role TEXT, work_district TEXT, school TEXT, timestamp TEXT,
+        flags TEXT, source_line INTEGER NOT NULL);
+    CREATE INDEX scores_session ON scores (session_id, task_id, dimension);
+    CREATE INDEX scores_file ON scores (file_id);
+    CREATE TABLE ingest_log (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, session_id TEXT NOT NULL, file TEXT NOT NULL,
+        sha256 TEXT NOT NULL, n_rows INTEGER NOT NULL, action TEXT NOT NULL, who TEXT NOT NULL,
+        tool TEXT NOT NULL);
+    """,
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one file: ``ingested``, ``replaced``, ``unchanged`` or ``validated``."""
+
+    file: str
+    session: str
+    action: str
+    n_rows: int
+    n_scores: int
+    sha256: str
+
+    def __str__(self) -> str:
+        if self.action == "unchanged":
+            return f"{self.file}: already in session {self.session} (same content); nothing to do"
+        if self.action == "validated":
+            return f"{self.file}: valid ({self.n_scores} scores from {self.n_rows} rows); dry run, nothing stored"
+        return f"{self.file}: {self.action} {self.n_scores} scores from {self.n_rows} rows into session {self.session}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+class Store:
+    """A SQLite store of sessions and scores.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The database file; default ``$IRR_STORE`` or ``./irr-store.sqlite``.
+    timeout : float
+        Seconds to wait for another process's write lock before
+        :class:`~irr.errors.StoreBusyError`.
+
+    Examples
+    --------
+    >>> import tempfile, irr
+    >>> store = irr.Store(tempfile.mkdtemp() + "/demo.sqlite")
+    >>> store.sessions().empty
+    True
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 30.0):
+        self.path = Path(path or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+        self.timeout = timeout
+        if self.path.exists() and self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; give the store a file name, e.g. {self.path / DEFAULT_STORE}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not an irr store ({exc}); choose another --store path") from None
+
+    # -------------------------------------------------------------- schema
+    def _migrate(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer irr-toolkit (schema {version}); upgrade the toolkit")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self._write():
+                for statement in filter(str.strip, _MIGRATIONS[target].split(";")):
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {int(target)}")
+
+    def _write(self):
+        store = self
+
+        class _Txn:
+            def __enter__(self_inner):
+                try:
+                    store._conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise StoreBusyError(
+                            f"the store {store.path} is busy: another process has been writing for more than "
+                            f"{store.timeout:g} s; try again when it has finished") from None
+                    raise
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                if exc_type is None:
+                    store._conn.execute("COMMIT")
+                else:
+                    store._conn.execute("ROLLBACK")
+                return False
+
+        return _Txn()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- ingest
+    def ingest(
+        self,
+        files: Sequence[str | os.PathLike] | str | os.PathLike,
+        session: Session | Mapping | str | os.PathLike,
+        *,
+        bank: Bank | None = None,
+        column_map: Mapping[str, str] | None = None,
+        encoding: str | None = None,
+        replace: bool = False,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[IngestResult]:
+        """Validate and store score files of one session, one transaction per file.
+
+        ``session`` is a :class:`Session`, a dict of its fields, or the path of
+        a manifest YAML.  A session already in the store keeps its manifest;
+        a column map given here is remembered for it.
+        """
+        files = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+        manifest = self._resolve_session(session)
+        if column_map:
+            manifest = manifest.model_copy(update={"column_map": {**manifest.column_map, **column_map}})
+        bank = bank or load_bank()
+        results = []
+        for file in files:
+            submission = read_submission(file, bank, manifest, encoding=encoding)
+            results.append(self._store_file(submission, manifest, replace, dry_run, progress))
+        return results
+
+    def _resolve_session(self, session) -> Session:
+        if isinstance(session, Session):
+            return session
+        if isinstance(session, Mapping):
+            return Session.model_validate(dict(session))
+        path = Path(session)
+        if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+            return read_manifest(path)
+        known = self._conn.execute("SELECT id, kind, date, region, facilitator, description, column_map "
+                                   "FROM sessions WHERE id = ?", (str(session),)).fetchone()
+        if known is None:
+            raise NotFoundError(f"session '{session}' is not in the store {self.path}; give a manifest "
+                                "(--session session.yaml) or --kind and --date for a new session")
+        return Session(id=known[0], kind=known[1], date=known[2], region=known[3], facilitator=known[4],
+                       description=known[5], column_map=json.loads(known[6]))
+
+    def _store_file(self, sub: Submission, session: Session, replace: bool, dry_run: bool, progress) -> IngestResult:
+        n_scores = len(sub.scores)
+        base = dict(file=sub.name, session=session.id, n_rows=sub.n_rows, n_scores=n_scores, sha256=sub.sha256)
+        same = self._conn.execute("SELECT name FROM files WHERE session_id = ? AND sha256 = ?",
+                                  (session.id, sub.sha256)).fetchone()
+        if same is not None:
+            return IngestResult(action="unchanged", **base)
+        previous = self._conn.execute("SELECT id FROM files WHERE session_id = ? AND name = ?",
+                                      (session.id, sub.name)).fetchone()
+        if previous is not None and not replace:
+            raise ConflictError(
+                f"{sub.name} is already in session {session.id} with different content; pass --replace to swap "
+                "the old scores for this file's, or rename the file if it holds other scores")
+        if dry_run:
+            return IngestResult(action="validated", **base)
+        action = "replaced" if previous is not None else "ingested"
+        with self._write():
+            self._upsert_session(session)
+            if previous is not None:
+                self._conn.execute("DELETE FROM scores WHERE file_id = ?", (previous[0],))
+                self._conn.execute("DELETE FROM files WHERE id = ?", (previous[0],))
+            cur = self._conn.execute(
+                "INSERT INTO files (session_id, name, sha256, layout, n_rows, n_scores, ingested_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session.id, sub.name, sub.sha256, sub.layout, sub.n_rows, n_scores, _now()))
+            file_id = cur.lastrowid
+            rater_ids = self._intern("raters", sub.scores["rater_id"])
+            work_ids = self._intern("works", sub.scores["work_id"])
+            self._insert_scores(file_id, session.id, sub, rater_ids, work_ids, progress)
+            self._conn.execute(
+                "INSERT INTO ingest_log (at, session_id, file, sha256, n_rows, action, who, tool) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (_now(), session.id, sub.name, sub.sha256, sub.n_rows, action, _who(), f"irr-toolkit {__version__}"))
+        return IngestResult(action=action, **base)
+
+    def _upsert_session(self, s: Session) -> None:
+        row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (s.id,)).fetchone()
+        if row is None:
+            self._conn.execute(
+                "INSERT INTO sessions (id, kind, date, region, facilitator, description, column_map, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (s.id, s.kind, s.date.isoformat(), s.region, s.facilitator, s.description,
+                 json.dumps(s.column_map), _now()))
+        elif s.column_map:
+            merged = {**json.loads(row[0]), **s.column_map}
+            self._conn.execute("UPDATE sessions SET column_map = ? WHERE id = ?", (json.dumps(merged), s.id))
+
+    def _intern(self, table: str, codes: pd.Series) -> np.ndarray:
+        """Integer ids for rater/work codes (inserting new ones)."""
+        assert table in ("raters", "works")
+        unique = pd.unique(codes)
+        self._conn.executemany(f"INSERT OR IGNORE INTO {table} (code) VALUES (?)", ((c,) for c in unique))
+        mapping = {}
+        chunk = 900  # SQLite's parameter limit
+        for start in range(0, len(unique), chunk):
+            part = list(unique[start:start + chunk])
+            marks = ",".join("?" * len(part))
+            mapping.update(self._conn.execute(f"SELECT code, id FROM {table} WHERE code IN ({marks})", part))
+        return codes.map(mapping).to_numpy(dtype=np.int64)
+
+    def _insert_scores(self, file_id, session_id, sub: Submission, raters, works, progress) -> None:
+        df = sub.scores
+        flags = (df[list(sub.flag_columns)].to_json(orient="records", lines=True).splitlines()
+                 if sub.flag_columns else [None] * len(df))
+        rows = zip(
+            [file_id] * len(df), [session_id] * len(df), raters.tolist(), works.tolist(),
+            df["task_id"].tolist(), df["rubric_id"].tolist(), df["rubric_version"].tolist(),
+            df["dimension"].tolist(), df["score"].tolist(), df["read_type"].tolist(),
+            df["rater_district"].tolist(), df["rater_role"].tolist(), df["work_district"].tolist(),
+            df["school"].tolist(), df["timestamp"].tolist(), flags, df["source_line"].tolist(),
+        )
+        sql = ("INSERT INTO scores (file_id, session_id, rater, work, task_id, rubric_id, rubric_version, "
+               "dimension, score, read_type, rater_district, rater_role, work_district, school, timestamp, "
+               "flags, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        batch = 100_000
+        rows = iter(rows)
+        done = 0
+        while True:
+            block = [r for _, r in zip(range(batch), rows)]
+            if not block:
+                break
+            self._conn.executemany(sql, block)
+            done += len(block)
+            if progress:
+                progress(len(block))
+
+    # --------------------------------------------------------------- query
+    def sessions(self) -> pd.DataFrame:
+        """One row per session with counts of files, scores, raters, works and tasks."""
+        query = """
+            SELECT s.id AS session_id, s.kind, s.date, s.region, s.facilitator,
+                   (SELECT COUNT(*) FROM files f WHERE f.session_id = s.id) AS files,
+                   COUNT(sc.score) AS scores, COUNT(DISTINCT sc.rater) AS raters,
+                   COUNT(DISTINCT sc.work) AS works, COUNT(DISTINCT sc.task_id) AS tasks
+            FROM sessions s LEFT JOIN scores sc ON sc.session_id = s.id
+            GROUP BY s.id ORDER BY s.date, s.id"""
+        return pd.read_sql_query(query, self._conn)
+
+    def session(self, session_id: str) -> Session:
+        return self._resolve_session(session_id)
+
+    def files(self, session: str | None = None) -> pd.DataFrame:
+        """Ingested files with their SHA-256 (provenance for reports)."""
+        query = "SELECT session_id, name, sha256, layout, n_rows, n_scores, ingested_at FROM files"
+        params: tuple = ()
+        if session is not None:
+            query += " WHERE session_id = ?"
+            params = (session,)
+        return pd.read_sql_query(query + " ORDER BY session_id, name", self._conn, params=params)
+
+    _FILTERS = {
+        "session": "sc.session_id", "task": "sc.task_id", "dimension": "sc.dimension",
+        "district": "sc.work_district", "rater_district": "sc.rater_district", "rater": "r.code",
+        "read_type": "sc.read_type", "kind": "s.kind",
+    }
+
+    def scores(self, *, include_flags: bool = False, bank: Bank | None = None, **filters) -> pd.DataFrame:
+        """Long scores with session and rubric metadata.
+
+        Filters (each a value or a list of values): ``session``, ``task``,
+        ``dimension``, ``district`` (the work's district), ``rater_district``,
+        ``rater``, ``read_type``, ``kind``.  Subgroup flags are only returned
+        with ``include_flags=True``.
+        """
+        unknown = set(filters) - set(self._FILTERS)
+        if unknown:
+            raise StoreError(f"unknown filter(s) {sorted(unknown)}; use {sorted(self._FILTERS)}")
+        where, params = [], []
+        for key, value in filters.items():
+            if value is None:
+                continue
+            values = [value] if isinstance(value, (str, int)) else list(value)
+            where.append(f"{self._FILTERS[key]} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+        query = f"""
+            SELECT sc.session_id, s.kind AS session_kind, s.date AS session_date, r.code AS rater_id,
+                   sc.rater_district, sc.rater_role, w.code AS work_id, sc.work_district, sc.school,
+                   sc.task_id, sc.rubric_id, sc.rubric_version, sc.dimension, sc.score, sc.read_type,
+                   sc.timestamp, f.name AS file{', sc.flags' if include_flags else ''}
+            FROM scores sc JOIN sessions s ON s.id = sc.session_id JOIN raters r ON r.id = sc.rater
+                 JOIN works w ON w.id = sc.work JOIN files f ON f.id = sc.file_id
+            {('WHERE ' + ' AND '.join(where)) if where else ''}
+            ORDER BY sc.rowid"""
+        cur = self._conn.execute(query, params)
+        columns = [c[0] for c in cur.description]
+        df = pd.DataFrame.from_records(cur.fetchall(), columns=columns)
+        df["dimension_name"] = self._dimension_names(df, bank)
+        if include_flags and "flags" in df:
+            flags = pd.json_normalize([json.loads(f) if isinstance(f, str) and f else {} for f in df.pop("flags")])
+            df = pd.concat([df.reset_index(drop=True), flags], axis=1)
+        order = ["session_id", "session_kind", "session_date", "rater_id", "rater_district", "rater_role",
+                 "work_id", "work_district", "school", "task_id", "rubric_id", "rubric_version", "dimension",
+                 "dimension_name", "score", "read_type", "timestamp", "file"]
+        return df[order + [c for c in df.columns if c not in order]]
+
+    @staticmethod
+    def _dimension_names(df: pd.DataFrame, bank: Bank | None) -> pd.Series:
+        if df.empty:
+            return pd.Series([], dtype=str)
+        try:
+            bank = bank or load_bank()
+        except Exception:  # the bank may be elsewhere; names are a convenience
+            return pd.Series([""] * len(df), index=df.index)
+        names = {}
+        for (rid, ver) in df[["rubric_id", "rubric_version"]].drop_duplicates().itertuples(index=False):
+            if (rid, int(ver)) in bank.rubrics:
+                for dim in bank.rubrics[(rid, int(ver))].dimensions:
+                    names[(rid, int(ver), dim.id)] = dim.name
+        keys = list(zip(df["rubric_id"], df["rubric_version"].astype(int), df["dimension"]))
+        return pd.Series([names.get(k, "") for k in keys], index=df.index)
+
+    def ratings(self, task: str, dimension: str, *, bank: Bank | None = None, **filters) -> Ratings:
+        """One task dimension's scores as :class:`~irr.Ratings` (units = work samples).
+
+        The category scale is the dimension's full scale from the bank, so an
+        unused score point still counts.
+        """
+        bank = bank or load_bank()
+        scale = bank.rubric_for(task).dimension(dimension).score_values
+        df = self.scores(task=task, dimension=dimension, bank=bank, **filters)
+        if df.empty:
+            raise NotFoundError(f"no scores for task '{task}', dimension '{dimension}' with filters {filters}")
+        return Ratings.from_long(df, unit="work_id", rater="rater_id", score="score", categories=scale)
+
+    # ------------------------------------------------------------- upkeep
+    def check(self) -> list[str]:
+        """Integrity check: SQLite's own check plus the store's invariants. Empty list = healthy."""
+        problems = [r[0] for r in self._conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"foreign key violation in {r[0]}" for r in self._conn.execute("PRAGMA foreign_key_check")]
+        for name, n_scores, actual in self._conn.execute(
+                "SELECT f.name, f.n_scores, (SELECT COUNT(*) FROM scores s WHERE s.file_id = f.id) FROM files f"):
+            if n_scores != actual:
+                problems.append(f"file {name}: {actual} scores stored, {n_scores} recorded at ingest")
+        return problems
+
+    def log(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM ingest_log ORDER BY id", self._conn)
