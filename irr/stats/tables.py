@@ -196,7 +196,10 @@ def agreement_table(
             rows.append({**base, **_one_row(spec, ratings, ci, level, n_resamples, random_state)})
     columns = [*by_cols, "coefficient", "estimate", "standard_error", "ci_low", "ci_high",
                "ci_method", "p_value", "n_units", "n_raters", "n_ratings", "dropped", "note"]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    out = pd.DataFrame(rows).reindex(columns=columns)
+    for col in ("n_units", "n_raters", "n_ratings"):
+        out[col] = out[col].astype("Int64")
+    return out
 
 
 def _one_row(spec: CoefficientSpec, ratings: Ratings, ci, level, n_resamples, random_state) -> dict:

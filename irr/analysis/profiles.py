@@ -1,0 +1,114 @@
+"""Qualification rule profiles (``profiles/*.yaml``) and their evaluation.
+
+A profile is a list of rules; a rater qualifies when every rule passes.  Each
+rule names a metric of the rater's scores against the anchors' consensus,
+a bound (``min`` or ``max``, or ``min_by_scale_points`` keyed by the number of
+score points of the dimension) and a scope: ``overall`` (all dimensions
+pooled) or ``each_dimension`` (every dimension must pass: "traits must pass").
+
+Metrics: ``exact`` and ``exact_adjacent`` (proportions), ``exact_count``,
+``discrepant`` (number of scores >= 2 points from consensus) and ``decision``
+(share of papers with the same pass/fail decision as the consensus, using the
+rubric's achievement cut on the paper's mean score).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
+
+from irr.errors import NotFoundError, Problem, ValidationError
+
+__all__ = ["Rule", "Profile", "load_profile", "available_profiles", "PROFILE_DIRS"]
+
+METRICS = ("exact", "exact_adjacent", "exact_count", "discrepant", "decision")
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: Literal["exact", "exact_adjacent", "exact_count", "discrepant", "decision"]
+    scope: Literal["overall", "each_dimension"] = "overall"
+    min: Optional[float] = None
+    max: Optional[float] = None
+    min_by_scale_points: Optional[dict[int, float]] = None
+    label: Optional[str] = None
+
+    @model_validator(mode="after")
+    def one_bound(self) -> "Rule":
+        given = [b for b in (self.min, self.max, self.min_by_scale_points) if b is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of min, max, min_by_scale_points")
+        return self
+
+    def threshold(self, scale_points: int) -> tuple[str, float] | None:
+        """``("min"|"max", value)`` for a dimension with this many score points."""
+        if self.min is not None:
+            return "min", self.min
+        if self.max is not None:
+            return "max", self.max
+        table = self.min_by_scale_points or {}
+        if scale_points in table:
+            return "min", table[scale_points]
+        return None
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        bound = (f">= {self.min}" if self.min is not None else f"<= {self.max}" if self.max is not None
+                 else f">= {self.min_by_scale_points} by scale length")
+        return f"{self.metric} {bound} ({self.scope})"
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    title: str
+    source: str = ""
+    rules: list[Rule] = Field(min_length=1)
+    path: Optional[str] = None
+
+
+def _repo_profiles() -> Path:
+    return Path(__file__).resolve().parents[2] / "profiles"
+
+
+PROFILE_DIRS = (_repo_profiles(),)
+
+
+def _search_dirs() -> list[Path]:
+    extra = os.environ.get("IRR_PROFILES")
+    return ([Path(extra)] if extra else []) + list(PROFILE_DIRS) + [Path.cwd() / "profiles"]
+
+
+def available_profiles() -> list[str]:
+    names = set()
+    for d in _search_dirs():
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.yaml"))
+    return sorted(names)
+
+
+def load_profile(name_or_path: str | os.PathLike | Profile) -> Profile:
+    """A profile by name (``pace``, ``naep``, ``pact``, ``pearson``) or YAML path."""
+    if isinstance(name_or_path, Profile):
+        return name_or_path
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.exists()):
+        candidates = [d / f"{name_or_path}.yaml" for d in _search_dirs()]
+        path = next((c for c in candidates if c.exists()), None)
+        if path is None:
+            raise NotFoundError(f"no rule profile '{name_or_path}'; available: {', '.join(available_profiles())} "
+                                "(or give the path of a profile YAML file)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Profile.model_validate({**data, "path": str(path)})
+    except yaml.YAMLError as exc:
+        raise ValidationError([Problem(str(path), f"YAML syntax error: {exc}")]) from None
+    except PydanticValidationError as exc:
+        raise ValidationError([Problem(str(path), e["msg"], field=".".join(map(str, e["loc"])))
+                               for e in exc.errors()]) from None
