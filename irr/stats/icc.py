@@ -155,7 +155,11 @@ def _henderson(unit, rater, y, n, k) -> _MeanSquares:
     c = np.diag(n_j) - (incidence_scaled / m[:, None]).T @ incidence_scaled
     b, *_ = np.linalg.lstsq(c, q, rcond=None)
     r_cols_given_rows = float(b @ q)
+    # round-off can leave -1e-16 where a sum of squares is exactly zero
+    tiny = 1e-12 * max(ss_total, 1e-300)
+    ss_within = ss_within if ss_within > tiny else 0.0
     ss_error = ss_within - r_cols_given_rows
+    ss_error = ss_error if ss_error > tiny else 0.0
     r_rows_given_cols = ss_within_raters - ss_error
     df_rows, df_cols = n - 1, k - 1
     df_error = total - n - k + 1
@@ -198,12 +202,21 @@ def _estimate(form: str, s: _MeanSquares) -> float:
 
 
 def _f_test_and_ci(form: str, s: _MeanSquares, estimate: float, level: float):
-    """McGraw & Wong F statistic, df, p-value (H0: ICC = 0) and CI bounds."""
+    """McGraw & Wong F statistic, df, p-value (H0: ICC = 0) and CI bounds.
+
+    Degenerate designs (no residual variance: every rater agrees exactly) give
+    an infinite F and NaN bounds rather than an exception.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _f_test_and_ci_unguarded(form, s, estimate, level)
+
+
+def _f_test_and_ci_unguarded(form: str, s: _MeanSquares, estimate: float, level: float):
     alpha = 1 - level
-    r, c, e = s.ms_rows, s.ms_cols, s.ms_error
-    k, n = s.k_eff, s.n_eff
+    r, c, e = np.float64(s.ms_rows), np.float64(s.ms_cols), np.float64(s.ms_error)
+    k, n = np.float64(s.k_eff), np.float64(s.n_eff)
     if form in ("1,1", "1,k"):
-        f_value = s.ms_between / s.ms_within
+        f_value = np.float64(s.ms_between) / np.float64(s.ms_within)
         df1, df2 = s.df_rows, s.df_within
         f_low = f_value / _sps.f.ppf(1 - alpha / 2, df1, df2)
         f_high = f_value * _sps.f.ppf(1 - alpha / 2, df2, df1)
@@ -442,7 +455,7 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
     estimate = float(_estimate(form, s))
     balanced = y.size == n * k
     f_value, df1, df2, bounds = _f_test_and_ci(form, s, estimate, level)
-    p_value = float(_sps.f.sf(f_value, df1, df2))
+    p_value = 0.0 if np.isposinf(f_value) else float(_sps.f.sf(f_value, df1, df2))
     resampler = _icc_resampler(unit, rater, y, n, k, form)
     try:
         standard_error = resampler.jackknife_se()

@@ -119,3 +119,10 @@ def test_degenerate():
         icc(np.array([[1.0, 2.0]]), "A,1")
     with pytest.raises(InsufficientDataError):
         icc(np.array([[1.0], [2.0], [3.0]]), "A,1")
+
+
+def test_perfect_agreement_does_not_crash():
+    x = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [4.0, 4.0, 4.0]])
+    for form in ("1,1", "A,1", "C,1", "A,k"):
+        res = icc(x, form)
+        assert res.estimate == pytest.approx(1.0) and np.isinf(res.F) and res.p_value == 0.0
