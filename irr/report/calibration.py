@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,7 @@ def _svg(fig) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)   # creator/date: not needed inline
     return text[text.index("<svg"):]
 
 
