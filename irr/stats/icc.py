@@ -276,7 +276,6 @@ class ICCResult:
 
     form: str
     estimate: float
-    standard_error: float
     F: float
     df1: float
     df2: float
@@ -294,10 +293,21 @@ class ICCResult:
     alternative: str = "greater"
     _mean_squares: Any = field(default=None, compare=False)
     _resampler: Any = field(default=None, compare=False)
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "dropped", MappingProxyType(dict(self.dropped)))
         object.__setattr__(self, "variance_components", MappingProxyType(dict(self.variance_components)))
+
+    @property
+    def standard_error(self) -> float:
+        """Jackknife SE over units, computed on first use (no closed form is standard)."""
+        if "se" not in self._cache:
+            try:
+                self._cache["se"] = float(self._resampler.jackknife_se())
+            except InsufficientDataError:
+                self._cache["se"] = float("nan")
+        return self._cache["se"]
 
     @property
     def statistic(self) -> str:
@@ -343,12 +353,20 @@ class ICCResult:
                 f"p_value={self.p_value:.4g}, n_units={self.n_units}, n_raters={self.n_raters})")
 
 
-def _icc_resampler(unit, rater, y, n, k, form) -> LazyStatistic:
+def _icc_resampler(unit, rater, y, n, k, form, balanced: bool = False) -> LazyStatistic:
     """ICC as a function of unit totals, for bootstrap and jackknife over units.
 
     Complete designs use (sum, sum of squares, rater-wise values); incomplete ones
     additionally carry each unit's contribution to the reduced normal equations.
     """
+    def build_balanced() -> UnitLevelStatistic:
+        # complete designs: classic ANOVA sums, no normal equations to solve
+        values = np.zeros((n, k))
+        values[unit, rater] = y
+        features = np.column_stack([np.ones(n), values.sum(axis=1), values.sum(axis=1) ** 2,
+                                    (values**2).sum(axis=1), values])
+        return UnitLevelStatistic.from_units(features, lambda t: _icc_balanced_from_totals(t, k, form))
+
     def build() -> UnitLevelStatistic:
         m = np.bincount(unit, minlength=n).astype(np.float64)
         values = np.zeros((n, k))
@@ -374,7 +392,30 @@ def _icc_resampler(unit, rater, y, n, k, form) -> LazyStatistic:
             )
         return UnitLevelStatistic.from_units(features, statistic_from_totals)
 
-    return LazyStatistic(build)
+    return LazyStatistic(build_balanced if balanced else build)
+
+
+def _icc_balanced_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
+    """Vectorised two-way ANOVA ICC from unit totals of a complete design."""
+    n = t[..., 0]
+    grand_sum = t[..., 1]
+    sum_rows_sq = t[..., 2]
+    sum_sq = t[..., 3]
+    col_sums = t[..., 4:4 + k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = n * k
+        correction = grand_sum**2 / total
+        ss_total = sum_sq - correction
+        ss_rows = sum_rows_sq / k - correction
+        ss_cols = (col_sums**2).sum(axis=-1) / n - correction
+        ss_error = ss_total - ss_rows - ss_cols
+        ms = _MeanSquares(
+            ms_rows=ss_rows / (n - 1), ms_cols=ss_cols / (k - 1), ms_error=ss_error / ((n - 1) * (k - 1)),
+            ms_between=ss_rows / (n - 1), ms_within=(ss_total - ss_rows) / (n * (k - 1)),
+            df_rows=n - 1, df_cols=k - 1, df_error=(n - 1) * (k - 1), df_within=n * (k - 1),
+            k_eff=np.float64(k), n_eff=n, n0=np.float64(k), k_mean=np.float64(k),
+        )
+        return _estimate(form, ms)
 
 
 def _icc_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
@@ -456,11 +497,7 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
     balanced = y.size == n * k
     f_value, df1, df2, bounds = _f_test_and_ci(form, s, estimate, level)
     p_value = 0.0 if np.isposinf(f_value) else float(_sps.f.sf(f_value, df1, df2))
-    resampler = _icc_resampler(unit, rater, y, n, k, form)
-    try:
-        standard_error = resampler.jackknife_se()
-    except InsufficientDataError:
-        standard_error = float("nan")
+    resampler = _icc_resampler(unit, rater, y, n, k, form, balanced)
     estimator = ("two-way ANOVA mean squares (McGraw & Wong 1996)" if balanced else
                  "Henderson Method III variance components (incomplete design); "
                  "F tests and intervals approximate")
@@ -471,7 +508,7 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
             "residual": s.ms_error,
         }
     return ICCResult(
-        form=form, estimate=estimate, standard_error=float(standard_error), F=float(f_value),
+        form=form, estimate=estimate, F=float(f_value),
         df1=float(df1), df2=float(df2), p_value=p_value, n_units=n, n_raters=k,
         n_ratings=int(y.size), k=float(s.k_mean), balanced=bool(balanced), estimator=estimator,
         level=float(level), analytic_ci=(float(bounds[0]), float(bounds[1])), dropped=dropped,
