@@ -346,6 +346,32 @@ class Ratings:
         out = np.bincount(flat, minlength=self.n_units * k).reshape(self.n_units, k)
         return _readonly(out)
 
+    def count_patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct rows of :attr:`counts` and how many units have each.
+
+        Statistics that depend on a unit only through its category counts
+        (Fleiss, Gwet, Krippendorff) can be computed over these few patterns,
+        weighted by their multiplicity, instead of over all units.  Found with
+        one ``bincount`` of a mixed-radix code of the count row (O(units)) when
+        the code space is small, else with a sort.
+        """
+        return self._count_patterns
+
+    @cached_property
+    def _count_patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        counts = self.counts
+        k = counts.shape[1]
+        base = int(counts.max(initial=0)) + 1
+        if k * np.log2(base) <= 24:                      # code space <= 16M bins
+            radix = base ** np.arange(k, dtype=np.int64)
+            code = counts @ radix
+            mult = np.bincount(code, minlength=1)
+            present = np.flatnonzero(mult)
+            patterns = (present[:, None] // radix[None, :]) % base
+            return _readonly(patterns.astype(np.int64)), _readonly(mult[present].astype(np.int64))
+        patterns, mult = np.unique(counts, axis=0, return_counts=True)
+        return _readonly(patterns.astype(np.int64)), _readonly(mult.astype(np.int64))
+
     @cached_property
     def ratings_per_unit(self) -> np.ndarray:
         """``r_i``: number of ratings of each unit (int64)."""

@@ -35,7 +35,7 @@ from typing import Callable, Union
 import numpy as np
 
 from irr.errors import DataError, InsufficientDataError
-from irr.stats._inference import LazyStatistic, UnitLevelStatistic
+from irr.stats._inference import UnitLevelStatistic
 from irr.stats._ratings import as_ratings
 from irr.stats._results import AgreementResult, p_value_from_z
 
@@ -164,20 +164,27 @@ def krippendorff_alpha(
         raise DataError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
     ratings = as_ratings(data, categories)
     values = ratings.categories
-    counts_all = ratings.counts
-    m_all = ratings.ratings_per_unit
-    pairable = m_all >= 2
+    # alpha depends on a unit only through its count row: work on the distinct rows
+    patterns_all, mult_all = ratings.count_patterns()
+    m_all = patterns_all.sum(axis=1)
     dropped = {}
-    n_unpaired = int(((m_all == 1)).sum())
+    n_unpaired = int(mult_all[m_all == 1].sum())
     if n_unpaired:
         dropped["fewer than 2 ratings"] = n_unpaired
-    if int((m_all == 0).sum()):
-        dropped["no ratings"] = int((m_all == 0).sum())
-    counts = counts_all[pairable].astype(np.float64)
+    if int(mult_all[m_all == 0].sum()):
+        dropped["no ratings"] = int(mult_all[m_all == 0].sum())
+    pairable = m_all >= 2
+    counts = patterns_all[pairable].astype(np.float64)
+    weight = mult_all[pairable].astype(np.float64)
     m = m_all[pairable].astype(np.float64)
     if counts.shape[0] == 0:
         raise InsufficientDataError("Krippendorff's alpha needs at least one unit with 2 or more ratings")
-    o = _coincidences(counts, m)
+    k = values.size
+    scaled = counts / (m - 1)[:, None]
+    per_pattern = scaled[:, :, None] * counts[:, None, :]
+    per_pattern[:, np.arange(k), np.arange(k)] -= scaled
+    per_pattern = per_pattern.reshape(counts.shape[0], k * k)
+    o = (weight @ per_pattern).reshape(k, k)
     marg = o.sum(axis=1)
     total = float(marg.sum())
     fixed = _fixed_distance(level, values)
@@ -193,25 +200,13 @@ def krippendorff_alpha(
     observed, expected = 1 - d_obs / delta_max, 1 - d_exp / delta_max
     level_name = level if isinstance(level, str) else "custom"
 
-    k = values.size
-    base = int(m.max()) + 1
-    key = counts.astype(np.int64) @ (base ** np.arange(k, dtype=np.int64)) if k * np.log2(base) < 62 else None
+    def statistic_from_totals(t):
+        return _alpha_from_coincidences(t.reshape(t.shape[:-1] + (k, k)), level, values)
 
-    def build() -> UnitLevelStatistic:
-        scaled = counts / (m - 1)[:, None]
-        per_unit = scaled[:, :, None] * counts[:, None, :]
-        per_unit[:, np.arange(k), np.arange(k)] -= scaled
-        features = per_unit.reshape(counts.shape[0], k * k)
-
-        def statistic_from_totals(t):
-            return _alpha_from_coincidences(t.reshape(t.shape[:-1] + (k, k)), level, values)
-
-        return UnitLevelStatistic.from_units(features, statistic_from_totals, key)
-
-    resampler = LazyStatistic(build)
-    n = counts.shape[0]
+    resampler = UnitLevelStatistic(per_pattern, weight.astype(np.int64), statistic_from_totals)
+    n = int(weight.sum())
     if fixed is not None:
-        standard_error = _gwet_alpha_se(counts, m, 1 - fixed / delta_max, finite_population)
+        standard_error = _gwet_alpha_se(counts, m, weight, 1 - fixed / delta_max, finite_population)
         se_method = "Gwet (2014) linearization (irrCAC 1.4 krippen.alpha.raw)"
     else:
         standard_error = resampler.jackknife_se()
@@ -225,9 +220,9 @@ def krippendorff_alpha(
         standard_error=float(standard_error),
         observed=float(observed),
         expected=float(expected),
-        n_units=int(n),
+        n_units=n,
         n_raters=ratings.n_raters,
-        n_ratings=int(m.sum()),
+        n_ratings=int((weight * m).sum()),
         dropped=dropped,
         weights=level_name,
         alternative=alternative,
@@ -239,22 +234,26 @@ def krippendorff_alpha(
     )
 
 
-def _gwet_alpha_se(counts, m, weights, finite_population) -> float:
-    """Gwet's linearized SE of alpha (irrCAC 1.4), units with >= 2 ratings."""
-    n = counts.shape[0]
+def _gwet_alpha_se(counts, m, weight, weights, finite_population) -> float:
+    """Gwet's linearized SE of alpha (irrCAC 1.4) over units with >= 2 ratings.
+
+    ``counts`` are distinct unit count rows, ``weight`` how many units share each.
+    """
+    n = weight.sum()
     if n < 2:
         return float("nan")
-    m_bar = m.mean()
+    m_bar = (weight * m).sum() / n
     agreeing = (counts * (counts @ weights.T - 1)).sum(axis=1)
-    pa_prime = (agreeing / (m_bar * (m - 1))).mean()
-    pi = (counts / m_bar).mean(axis=0)
+    pa_unit = agreeing / (m_bar * (m - 1))
+    pa_prime = (weight * pa_unit).sum() / n
+    pi = (weight @ (counts / m_bar)) / n
     pe = float(pi @ weights @ pi)
     alpha_prime = (pa_prime - pe) / (1 - pe)
-    pa_unit = agreeing / (m_bar * (m - 1)) - pa_prime * (m - m_bar) / m_bar
-    kappa_unit = (pa_unit - pe) / (1 - pe)
+    pa_lin = pa_unit - pa_prime * (m - m_bar) / m_bar
+    kappa_unit = (pa_lin - pe) / (1 - pe)
     pi_w = (weights @ pi + weights.T @ pi) / 2
     pe_unit = counts @ pi_w / m_bar - pe * (m - m_bar) / m_bar
     lin = kappa_unit - 2 * (1 - alpha_prime) * (pe_unit - pe) / (1 - pe)
     fpc = 1.0 if finite_population is None else max(0.0, 1 - n / finite_population)
-    var = fpc / (n * (n - 1)) * float(((lin - alpha_prime) ** 2).sum())
+    var = fpc / (n * (n - 1)) * float((weight * (lin - alpha_prime) ** 2).sum())
     return float(np.sqrt(var))
