@@ -139,7 +139,28 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
+def _accuracy_histogram(result: CalibrationResult) -> str:
+    """For large sessions: distribution of exact agreement with the profile's thresholds."""
+    raters = result.raters
+    fig, ax = plt.subplots(figsize=(6.5, 2.8))
+    bins = np.linspace(0, 1, 41)
+    ax.hist(raters["exact"][raters["status"] == "PASS"], bins=bins, color="#2b7a3d", label="qualifies")
+    ax.hist(raters["exact"][raters["status"] != "PASS"], bins=bins, color="#b5382b", alpha=0.8,
+            label="does not qualify")
+    for rule in result.profile.rules:
+        if rule.scope == "overall" and rule.min is not None and rule.metric == "exact":
+            ax.axvline(rule.min, ls="--", lw=1, color="#1f4e99")
+    ax.set_xlabel("exact agreement with the anchors' consensus scores")
+    ax.set_ylabel("raters")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(f"Rater accuracy, {len(raters)} raters ({result.profile.id} thresholds)", fontsize=9)
+    return _svg(fig)
+
+
 def _accuracy_plot(result: CalibrationResult) -> str:
+    if len(result.raters) > 80:
+        return _accuracy_histogram(result)
     raters = result.raters.sort_values("exact")
     fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(raters) + 1.2))
     y = np.arange(len(raters))

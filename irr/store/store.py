@@ -326,10 +326,9 @@ class Store:
             params = (session,)
         return pd.read_sql_query(query + " ORDER BY session_id, name", self._conn, params=params)
 
-    _FILTERS = {
-        "session": "sc.session_id", "task": "sc.task_id", "dimension": "sc.dimension",
-        "district": "sc.work_district", "rater_district": "sc.rater_district", "rater": "r.code",
-        "read_type": "sc.read_type", "kind": "s.kind",
+    _FILTERS = {  # filter name -> scores column ("rater" and "kind" go through their tables)
+        "session": "session_id", "task": "task_id", "dimension": "dimension", "district": "work_district",
+        "rater_district": "rater_district", "rater": "rater", "read_type": "read_type", "kind": "kind",
     }
 
     def scores(self, *, include_flags: bool = False, bank: Bank | None = None, **filters) -> pd.DataFrame:
@@ -343,25 +342,22 @@ class Store:
         unknown = set(filters) - set(self._FILTERS)
         if unknown:
             raise StoreError(f"unknown filter(s) {sorted(unknown)}; use {sorted(self._FILTERS)}")
-        where, params = [], []
-        for key, value in filters.items():
-            if value is None:
-                continue
-            values = [value] if isinstance(value, (str, int)) else list(value)
-            where.append(f"{self._FILTERS[key]} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-        query = f"""
-            SELECT sc.session_id, s.kind AS session_kind, s.date AS session_date, r.code AS rater_id,
-                   sc.rater_district, sc.rater_role, w.code AS work_id, sc.work_district, sc.school,
-                   sc.task_id, sc.rubric_id, sc.rubric_version, sc.dimension, sc.score, sc.read_type,
-                   sc.timestamp, f.name AS file{', sc.flags' if include_flags else ''}
-            FROM scores sc JOIN sessions s ON s.id = sc.session_id JOIN raters r ON r.id = sc.rater
-                 JOIN works w ON w.id = sc.work JOIN files f ON f.id = sc.file_id
-            {('WHERE ' + ' AND '.join(where)) if where else ''}
-            ORDER BY sc.rowid"""
-        cur = self._conn.execute(query, params)
-        columns = [c[0] for c in cur.description]
+        columns = ["session_id", "rater", "rater_district", "rater_role", "work", "work_district", "school",
+                   "task_id", "rubric_id", "rubric_version", "dimension", "score", "read_type", "timestamp",
+                   "file_id"] + (["flags"] if include_flags else [])
+        # No SQL joins: ids are mapped to codes with small lookup arrays afterwards (much faster).
+        query = f"SELECT {', '.join(columns)} FROM scores"
+        where = self._where_sql(filters)
+        if where:
+            query += " WHERE " + where
+        cur = self._conn.execute(query + " ORDER BY rowid", self._where_params(filters))
         df = pd.DataFrame.from_records(cur.fetchall(), columns=columns)
+        df.insert(1, "rater_id", self._lookup("raters", df.pop("rater")))
+        df.insert(5, "work_id", self._lookup("works", df.pop("work")))
+        df["file"] = self._lookup("files", df.pop("file_id"), column="name")
+        sessions = pd.read_sql_query("SELECT id, kind, date FROM sessions", self._conn).set_index("id")
+        df.insert(1, "session_kind", df["session_id"].map(sessions["kind"]))
+        df.insert(2, "session_date", df["session_id"].map(sessions["date"]))
         df["dimension_name"] = self._dimension_names(df, bank)
         if include_flags and "flags" in df:
             flags = pd.json_normalize([json.loads(f) if isinstance(f, str) and f else {} for f in df.pop("flags")])
@@ -371,6 +367,41 @@ class Store:
                  "dimension_name", "score", "read_type", "timestamp", "file"]
         return df[order + [c for c in df.columns if c not in order]]
 
+    def _where_sql(self, filters) -> str:
+        parts = []
+        for key, value in filters.items():
+            if value is None:
+                continue
+            n = 1 if isinstance(value, (str, int)) else len(list(value))
+            marks = ",".join("?" * n)
+            if key == "rater":
+                parts.append(f"rater IN (SELECT id FROM raters WHERE code IN ({marks}))")
+            elif key == "kind":
+                parts.append(f"session_id IN (SELECT id FROM sessions WHERE kind IN ({marks}))")
+            else:
+                parts.append(f"{self._FILTERS[key]} IN ({marks})")
+        return " AND ".join(parts)
+
+    @staticmethod
+    def _where_params(filters) -> list:
+        params = []
+        for value in filters.values():
+            if value is None:
+                continue
+            params.extend([value] if isinstance(value, (str, int)) else list(value))
+        return params
+
+    def _lookup(self, table: str, ids: pd.Series, column: str = "code") -> np.ndarray:
+        """Map integer ids of a small table to its text column (vectorised)."""
+        assert table in ("raters", "works", "files") and column in ("code", "name")
+        rows = self._conn.execute(f"SELECT id, {column} FROM {table}").fetchall()
+        if not rows:
+            return np.array([], dtype=object)
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        table_values = np.empty(keys.max() + 1, dtype=object)
+        table_values[keys] = [r[1] for r in rows]
+        return table_values[ids.to_numpy(dtype=np.int64)]
+
     @staticmethod
     def _dimension_names(df: pd.DataFrame, bank: Bank | None) -> pd.Series:
         if df.empty:
@@ -379,13 +410,13 @@ class Store:
             bank = bank or load_bank()
         except Exception:  # the bank may be elsewhere; names are a convenience
             return pd.Series([""] * len(df), index=df.index)
-        names = {}
-        for (rid, ver) in df[["rubric_id", "rubric_version"]].drop_duplicates().itertuples(index=False):
-            if (rid, int(ver)) in bank.rubrics:
-                for dim in bank.rubrics[(rid, int(ver))].dimensions:
-                    names[(rid, int(ver), dim.id)] = dim.name
-        keys = list(zip(df["rubric_id"], df["rubric_version"].astype(int), df["dimension"]))
-        return pd.Series([names.get(k, "") for k in keys], index=df.index)
+        names = [(rid, int(ver), dim.id, dim.name)
+                 for (rid, ver) in df[["rubric_id", "rubric_version"]].drop_duplicates().itertuples(index=False)
+                 if (rid, int(ver)) in bank.rubrics for dim in bank.rubrics[(rid, int(ver))].dimensions]
+        lookup = pd.DataFrame(names, columns=["rubric_id", "rubric_version", "dimension", "dimension_name"])
+        keys = df[["rubric_id", "rubric_version", "dimension"]].astype({"rubric_version": np.int64})
+        merged = keys.merge(lookup, how="left", on=["rubric_id", "rubric_version", "dimension"])
+        return pd.Series(merged["dimension_name"].fillna("").to_numpy(), index=df.index)
 
     def ratings(self, task: str, dimension: str, *, bank: Bank | None = None, **filters) -> Ratings:
         """One task dimension's scores as :class:`~irr.Ratings` (units = work samples).
