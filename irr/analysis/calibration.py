@@ -31,7 +31,8 @@ from scipy import stats as _sps
 from irr.analysis.profiles import Profile, load_profile
 from irr.errors import DataError, InsufficientDataError
 from irr.model.bank import Bank
-from irr.stats import Ratings, agreement_table, pairwise_table
+from irr.stats import agreement_table, agreement_weights
+from irr.stats.pairwise import weighted_kappa_tables
 
 __all__ = ["calibrate", "CalibrationResult", "Thresholds", "GROUP_COEFFICIENTS"]
 
@@ -215,18 +216,26 @@ def calibrate(
     )
 
 
+def _consensus_tables(data: pd.DataFrame, groups: list[str], scale) -> tuple[pd.DataFrame, np.ndarray]:
+    """(consensus x rater score) count tables per group, built with one bincount."""
+    keys = data[groups].drop_duplicates().sort_values(groups).reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(data[groups]))
+    position = {v: i for i, v in enumerate(scale)}
+    k = len(scale)
+    cons = data["consensus"].map(position).to_numpy()
+    score = data["score"].map(position).to_numpy()
+    flat = (index * k + cons) * k + score
+    tables = np.bincount(flat, minlength=len(keys) * k * k).reshape(len(keys), k, k)
+    return keys, tables
+
+
 def _kappas_vs_consensus(data: pd.DataFrame, dims, scales) -> pd.DataFrame:
     """Quadratic-weighted kappa of each rater with the consensus, per dimension."""
     frames = []
     for dim in dims:
-        sub = data[data["dimension"] == dim]
-        wide = sub.pivot_table(index="work_id", columns="rater_id", values="score", aggfunc="first")
-        key = sub.groupby("work_id")["consensus"].first().reindex(wide.index)
-        wide.insert(0, "__consensus__", key)
-        table = pairwise_table(Ratings.from_wide(wide, categories=scales[dim]), weights="quadratic")
-        table = table[table["rater_a"] == "__consensus__"]
-        frames.append(pd.DataFrame({"rater_id": table["rater_b"], "dimension": dim,
-                                    "kappa_quadratic": table["kappa"]}))
+        keys, tables = _consensus_tables(data[data["dimension"] == dim], ["rater_id"], scales[dim])
+        kappa, _ = weighted_kappa_tables(tables, agreement_weights(np.asarray(scales[dim], float), "quadratic"))
+        frames.append(keys.assign(dimension=dim, kappa_quadratic=kappa))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -234,12 +243,10 @@ def _pooled_kappa(data: pd.DataFrame, dims, scales) -> pd.DataFrame:
     """Kappa over all papers and dimensions when the dimensions share one scale."""
     if len({scales[d] for d in dims}) != 1:
         return pd.DataFrame({"rater_id": data["rater_id"].unique(), "kappa_quadratic": np.nan})
-    units = data["work_id"].astype(str) + "|" + data["dimension"]
-    wide = data.assign(unit=units).pivot_table(index="unit", columns="rater_id", values="score", aggfunc="first")
-    wide.insert(0, "__consensus__", data.assign(unit=units).groupby("unit")["consensus"].first().reindex(wide.index))
-    table = pairwise_table(Ratings.from_wide(wide, categories=scales[dims[0]]), weights="quadratic")
-    table = table[table["rater_a"] == "__consensus__"]
-    return pd.DataFrame({"rater_id": table["rater_b"].to_numpy(), "kappa_quadratic": table["kappa"].to_numpy()})
+    scale = scales[dims[0]]
+    keys, tables = _consensus_tables(data, ["rater_id"], scale)
+    kappa, _ = weighted_kappa_tables(tables, agreement_weights(np.asarray(scale, float), "quadratic"))
+    return keys.assign(kappa_quadratic=kappa)
 
 
 def _decisions(data: pd.DataFrame, rubric) -> pd.Series:

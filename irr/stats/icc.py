@@ -147,14 +147,18 @@ def _henderson(unit, rater, y, n, k) -> _MeanSquares:
     ss_between = float((m * (unit_mean - grand) ** 2).sum())
     ss_within = ss_total - ss_between
     ss_within_raters = float(((y - (rater_sum / n_j)[rater]) ** 2).sum())
-    # Rater effects after absorbing units: C b = q with C = diag(n_j) - N' diag(1/m) N.
-    dev = y - unit_mean[unit]
-    q = np.bincount(rater, weights=dev, minlength=k)
-    incidence_scaled = np.zeros((n, k))
-    incidence_scaled[unit, rater] = 1.0
-    c = np.diag(n_j) - (incidence_scaled / m[:, None]).T @ incidence_scaled
-    b, *_ = np.linalg.lstsq(c, q, rcond=None)
-    r_cols_given_rows = float(b @ q)
+    if total == n * k:
+        # complete design: the rater sum of squares needs no normal equations
+        r_cols_given_rows = float((n_j * (rater_sum / n_j - grand) ** 2).sum())
+    else:
+        # Rater effects after absorbing units: C b = q with C = diag(n_j) - N' diag(1/m) N.
+        dev = y - unit_mean[unit]
+        q = np.bincount(rater, weights=dev, minlength=k)
+        incidence = np.zeros((n, k))
+        incidence[unit, rater] = 1.0
+        c = np.diag(n_j) - (incidence / m[:, None]).T @ incidence
+        b, *_ = np.linalg.lstsq(c, q, rcond=None)
+        r_cols_given_rows = float(b @ q)
     # round-off can leave -1e-16 where a sum of squares is exactly zero
     tiny = 1e-12 * max(ss_total, 1e-300)
     ss_within = ss_within if ss_within > tiny else 0.0
