@@ -172,38 +172,19 @@ def load_bank(path: str | os.PathLike | None = None) -> Bank:
     if problems:
         raise BankError(problems)
 
-    rubrics: dict[tuple[str, int], Rubric] = {}
     files: dict[str, str] = {}
-    for file in sorted((root / "rubrics").glob("*.y*ml")):
-        rel = str(file.relative_to(root))
-        data = _read_yaml(file, root, problems)
-        if data is None:
-            continue
-        try:
-            rubric = Rubric.model_validate(data)
-        except PydanticValidationError as exc:
-            problems.extend(_schema_problems(rel, exc))
-            continue
-        key = (rubric.id, rubric.version)
-        if key in rubrics:
+    rubrics: dict[tuple[str, int], Rubric] = {}
+    for rel, rubric in _valid_records(root, "rubrics", Rubric, problems):
+        if (rubric.id, rubric.version) in rubrics:
             problems.append(Problem(rel, f"rubric {rubric.ref} is also defined in {files[rubric.ref]}",
                                     field="version", fix="give the new rubric a higher version"))
             continue
-        rubrics[key] = rubric
+        rubrics[(rubric.id, rubric.version)] = rubric
         files[rubric.ref] = rel
 
     tasks: dict[str, Task] = {}
     warnings: list[Problem] = []
-    for file in sorted((root / "tasks").glob("*.y*ml")):
-        rel = str(file.relative_to(root))
-        data = _read_yaml(file, root, problems)
-        if data is None:
-            continue
-        try:
-            task = Task.model_validate(data)
-        except PydanticValidationError as exc:
-            problems.extend(_schema_problems(rel, exc))
-            continue
+    for rel, task in _valid_records(root, "tasks", Task, problems):
         if task.id in tasks:
             problems.append(Problem(rel, f"task id '{task.id}' is also used by {files[task.id]}",
                                     field="id", fix="give each task its own id"))
@@ -215,6 +196,19 @@ def load_bank(path: str | os.PathLike | None = None) -> Bank:
     if problems:
         raise BankError(problems, summary=f"the bank at {root} has {len(problems)} problem(s)")
     return Bank(root=root, rubrics=rubrics, tasks=tasks, warnings=tuple(warnings), files=files)
+
+
+def _valid_records(root: Path, folder: str, model, problems: list[Problem]):
+    """(relative path, validated record) for every YAML file of a bank folder; problems collected."""
+    for file in sorted((root / folder).glob("*.y*ml")):
+        rel = str(file.relative_to(root))
+        data = _read_yaml(file, root, problems)
+        if data is None:
+            continue
+        try:
+            yield rel, model.model_validate(data)
+        except PydanticValidationError as exc:
+            problems.extend(_schema_problems(rel, exc))
 
 
 def _cross_check(task: Task, rel: str, rubrics: dict, warnings: list[Problem]) -> list[Problem]:
