@@ -87,8 +87,11 @@ def test_pact_rules():
     assert "discrepant 1 (allows <= 0)" in row["reasons"]
     few = calibrate(room({"r": plus_one, "s": exact}), BANK, "pact").raters.set_index("rater_id").loc["r"]
     fours = sum(c == 4 for c in CONSENSUS.values())
-    assert f"exact_count {fours} (needs >= 6)" in few["reasons"] if fours < 6 else True
+    assert fours == 11                       # the anchor set has eleven 4s, which stay exact
+    assert "exact_count" not in few["reasons"]
     assert "decision" in few["reasons"]      # plus-one flips some fail papers to pass
+    five = calibrate(room({"r": _with_misses(43), "s": exact}), BANK, "pact").raters.set_index("rater_id").loc["r"]
+    assert "exact_count 5 (needs >= 6)" in five["reasons"]
 
 
 def test_pearson_each_trait_must_pass():

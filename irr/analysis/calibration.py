@@ -32,7 +32,7 @@ from irr.analysis.profiles import Profile, load_profile
 from irr.errors import DataError, InsufficientDataError
 from irr.model.bank import Bank
 from irr.stats import agreement_table, agreement_weights
-from irr.stats.pairwise import weighted_kappa_tables
+from irr.stats.chance_corrected import weighted_kappa_tables
 
 __all__ = ["calibrate", "CalibrationResult", "Thresholds", "GROUP_COEFFICIENTS"]
 

@@ -21,6 +21,26 @@ STORE_OPTION = click.option(
 )
 
 
+class _ProgressBar:
+    """A click progress bar over the scores being stored; silent when stderr is not a terminal."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.label, self.enabled, self.bar, self.shown = label, enabled, None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < 200_000:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=f"storing {self.label}", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 def _echo_problems(exc: ValidationError) -> None:
     click.echo(f"REJECTED: {str(exc).splitlines()[0]}", err=True)
     for i, problem in enumerate(exc.problems, 1):
@@ -61,18 +81,16 @@ def ingest(files, session, kind, date, region, facilitator, mapping, encoding, r
             target = session
         failed = 0
         for file in files:
-            size = Path(file).stat().st_size
-            show_bar = sys.stderr.isatty() and size > 5_000_000
+            bar = _ProgressBar(Path(file).name, enabled=sys.stderr.isatty())
             try:
-                with click.progressbar(length=1, label=f"storing {Path(file).name}", file=sys.stderr,
-                                       hidden=not show_bar) as bar:
-                    [result] = store.ingest([file], target, bank=bank, column_map=column_map, encoding=encoding,
-                                            replace=replace, dry_run=dry_run)
-                    bar.update(1)
+                [result] = store.ingest([file], target, bank=bank, column_map=column_map, encoding=encoding,
+                                        replace=replace, dry_run=dry_run, progress=bar)
             except SubmissionError as exc:
                 _echo_problems(exc)
                 failed += 1
                 continue
+            finally:
+                bar.close()
             click.echo(str(result))
         if failed:
             click.echo(f"{failed} of {len(files)} file(s) rejected; fix them and ingest again", err=True)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import io
 import re
 import json
@@ -60,8 +61,6 @@ def prepare(result: CalibrationResult, *, anonymize: bool = False) -> Calibratio
         if "rater_district" in table:
             table = table.drop(columns="rater_district")
         tables[name] = table
-    from dataclasses import replace
-
     return replace(result, **tables)
 
 
@@ -269,7 +268,8 @@ def write_html(result: CalibrationResult, path: str | Path, *, provenance: Prove
     return path
 
 
-def write_tables(result: CalibrationResult, directory: str | Path, *, suppress_below: int | None = None) -> list[Path]:
+def write_tables(result: CalibrationResult, directory: str | Path, *, suppress_below: int | None = None,
+                 formats: Sequence[str] = ("csv", "json")) -> list[Path]:
     """Every table of the result as CSV and JSON (numbers behind the charts)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -280,11 +280,12 @@ def write_tables(result: CalibrationResult, directory: str | Path, *, suppress_b
             for col in ("count",):
                 if col in table:
                     table[col] = table[col].map(lambda v: _suppress(int(v), suppress_below))
-        csv_path = directory / f"{name}.csv"
-        table.to_csv(csv_path, index=False)
-        json_path = directory / f"{name}.json"
-        json_path.write_text(table.to_json(orient="records", indent=1), encoding="utf-8")
-        written += [csv_path, json_path]
+        if "csv" in formats:
+            table.to_csv(directory / f"{name}.csv", index=False)
+            written.append(directory / f"{name}.csv")
+        if "json" in formats:
+            (directory / f"{name}.json").write_text(table.to_json(orient="records", indent=1), encoding="utf-8")
+            written.append(directory / f"{name}.json")
     return written
 
 
@@ -299,10 +300,8 @@ def write_report(result: CalibrationResult, out_dir: str | Path, *, provenance: 
         written["html"] = write_html(result, out_dir / "calibration-report.html", provenance=provenance,
                                      suppress_below=suppress_below)
     if "csv" in formats or "json" in formats:
-        paths = write_tables(result, out_dir / "tables", suppress_below=suppress_below)
-        for p in paths:
-            if p.suffix.lstrip(".") not in formats:
-                p.unlink()
+        write_tables(result, out_dir / "tables", suppress_below=suppress_below,
+                     formats=[f for f in formats if f in ("csv", "json")])
         written["tables"] = out_dir / "tables"
     meta = {"task": result.task_id, "rubric": result.rubric_ref, "profile": result.profile.id,
             "session": result.session_id, "toolkit_version": __version__,

@@ -16,13 +16,27 @@ import pandas as pd
 
 from irr.errors import CategoryError, DataError, RaterIdentityError
 
-__all__ = ["Ratings", "as_ratings"]
+__all__ = ["Ratings", "as_ratings", "count_row_codes"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
     return a
+
+
+def count_row_codes(counts: np.ndarray, max_bits: int = 62) -> tuple[np.ndarray, np.ndarray] | None:
+    """Mixed-radix code of each row of a non-negative count matrix, and the radix.
+
+    Rows with equal counts get equal codes.  ``None`` when the code space would
+    need more than ``max_bits`` bits.
+    """
+    base = int(counts.max(initial=0)) + 1
+    k = counts.shape[1]
+    if k * np.log2(base) > max_bits:
+        return None
+    radix = base ** np.arange(k, dtype=np.int64)
+    return counts.astype(np.int64, copy=False) @ radix, radix
 
 
 def _code_dtype(n: int) -> type:
@@ -360,11 +374,10 @@ class Ratings:
     @cached_property
     def _count_patterns(self) -> tuple[np.ndarray, np.ndarray]:
         counts = self.counts
-        k = counts.shape[1]
-        base = int(counts.max(initial=0)) + 1
-        if k * np.log2(base) <= 24:                      # code space <= 16M bins
-            radix = base ** np.arange(k, dtype=np.int64)
-            code = counts @ radix
+        coded = count_row_codes(counts, max_bits=24)     # code space <= 16M bins
+        if coded is not None:
+            code, radix = coded
+            base = int(counts.max(initial=0)) + 1
             mult = np.bincount(code, minlength=1)
             present = np.flatnonzero(mult)
             patterns = (present[:, None] // radix[None, :]) % base

@@ -65,7 +65,7 @@ import numpy as np
 
 from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
-from irr.stats._ratings import Ratings, as_ratings
+from irr.stats._ratings import Ratings, as_ratings, count_row_codes
 from irr.stats._results import AgreementResult, p_value_from_z
 from irr.stats._weights import agreement_weights, weights_name
 
@@ -77,6 +77,7 @@ __all__ = [
     "conger_kappa",
     "brennan_prediger",
     "gwet_ac",
+    "weighted_kappa_tables",
 ]
 
 _GWET_SE = "Gwet (2008) linearization"
@@ -94,14 +95,9 @@ def _fpc(n: int, finite_population: int | None) -> float:
     return 1.0 - n / finite_population
 
 
-def _count_key(counts: np.ndarray) -> np.ndarray | None:
-    """Mixed-radix code of each unit's category counts (None if it would overflow)."""
-    base = int(counts.max(initial=0)) + 1
-    k = counts.shape[1]
-    if k * np.log2(base) >= 62:
-        return None
-    radix = base ** np.arange(k, dtype=np.int64)
-    return counts @ radix
+def _pattern_key(counts: np.ndarray) -> np.ndarray | None:
+    coded = count_row_codes(counts.astype(np.int64))
+    return None if coded is None else coded[0]
 
 
 def _ratio(num, den):
@@ -311,7 +307,7 @@ def _multi_rater(
             pi_t = t[..., 3:] / t[..., :1]
             return _kappa(pa_t, chance(pi_t, w))
 
-        return UnitLevelStatistic.from_units(features, statistic_from_totals, _count_key(counts))
+        return UnitLevelStatistic.from_units(features, statistic_from_totals, _pattern_key(counts))
 
     details = details_fn(u, pi) if details_fn else {}
     return _finish(
@@ -344,7 +340,7 @@ def percent_agreement(
     """Exact or within-``tolerance`` agreement among any number of raters.
 
     The share of agreeing rating pairs within a unit, averaged over the units
-    with at least two ratings (Gwet 2014, eq. 2.?; irrCAC ``pa.coeff.raw``):
+    with at least two ratings (Gwet 2014, ch. 2; irrCAC ``pa.coeff.raw``):
 
     .. math::  p_a = \\frac{1}{n'} \\sum_{i: r_i \\ge 2}
                \\frac{\\sum_k n_{ik}(n^*_{ik} - 1)}{r_i (r_i - 1)},
@@ -656,19 +652,37 @@ def _two_rater_table(ratings: Ratings, statistic: str) -> tuple[np.ndarray, dict
     return cell, dropped, np.bincount(cell, minlength=k * k).reshape(k, k)
 
 
-def _cohen_from_table(p: np.ndarray, w: np.ndarray) -> tuple:
-    """Weighted kappa and its FCE (1969) non-null and null variances x n."""
+def weighted_kappa_tables(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cohen's weighted kappa and its Fleiss-Cohen-Everitt (1969) SE for (P, K, K) tables.
+
+    NaN where a table is empty or its chance agreement is 1.  Used for one
+    table (:func:`cohen_kappa`) and for batches (every rater pair, every rater
+    against a consensus).
+    """
+    tables = np.asarray(tables, dtype=np.float64)
+    n = tables.sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = tables / n[:, None, None]
+        row, col = p.sum(axis=2), p.sum(axis=1)
+        po = (p * w).sum(axis=(1, 2))
+        pe = np.einsum("pi,ij,pj->p", row, w, col)
+        kappa = (po - pe) / (1 - pe)
+        w_row = col @ w.T          # mean weight of row category i over rater 2's marginal
+        w_col = row @ w            # mean weight of column category j over rater 1's marginal
+        spread = w[None] - (w_row[:, :, None] + w_col[:, None, :]) * (1 - kappa)[:, None, None]
+        var = ((p * spread**2).sum(axis=(1, 2)) - (kappa - pe * (1 - kappa)) ** 2) / ((1 - pe) ** 2 * n)
+        kappa = np.where(pe < 1 - 1e-12, kappa, np.nan)
+        kappa_se = np.where(np.isfinite(kappa), np.sqrt(np.maximum(var, 0)), np.nan)
+    return kappa, kappa_se
+
+
+def _cohen_null_variance(p: np.ndarray, w: np.ndarray) -> float:
+    """FCE (1969) variance x n of weighted kappa under H0 (independent raters)."""
     row, col = p.sum(axis=1), p.sum(axis=0)
-    po = float((w * p).sum())
     pe = float((w * np.outer(row, col)).sum())
-    kappa = (po - pe) / (1 - pe)
-    w_row = w @ col          # mean weight of row category i over rater 2's marginal
-    w_col = row @ w          # mean weight of column category j over rater 1's marginal
-    spread = w - (w_row[:, None] + w_col[None, :]) * (1 - kappa)
-    var_n = ((p * spread**2).sum() - (kappa - pe * (1 - kappa)) ** 2) / (1 - pe) ** 2
+    w_row, w_col = w @ col, row @ w
     spread0 = w - (w_row[:, None] + w_col[None, :])
-    var0_n = ((np.outer(row, col) * spread0**2).sum() - pe**2) / (1 - pe) ** 2
-    return kappa, po, pe, var_n, var0_n
+    return float(((np.outer(row, col) * spread0**2).sum() - pe**2) / (1 - pe) ** 2)
 
 
 def cohen_kappa(
@@ -709,11 +723,14 @@ def cohen_kappa(
     w = agreement_weights(ratings.categories, weights)
     n = int(table.sum())
     p = table / n
-    kappa, po, pe, var_n, var0_n = _cohen_from_table(p, w)
+    po = float((w * p).sum())
+    pe = float((w * np.outer(p.sum(axis=1), p.sum(axis=0))).sum())
     if pe >= 1 - 1e-12:
         raise InsufficientDataError(
             "Cohen's kappa is undefined: both raters used a single category (chance agreement 1)"
         )
+    kappa_batch, se_batch = weighted_kappa_tables(table[None], w)
+    kappa = float(kappa_batch[0])
     k = ratings.n_categories
 
     def build() -> UnitLevelStatistic:
@@ -744,8 +761,8 @@ def cohen_kappa(
         finite_population=finite_population,
         resampler=LazyStatistic(build),
         se_method="Fleiss, Cohen & Everitt (1969) large-sample variance",
-        standard_error=float(np.sqrt(max(var_n, 0.0) / n)),
-        null_standard_error=float(np.sqrt(max(var0_n, 0.0) / n)),
+        standard_error=float(se_batch[0]),
+        null_standard_error=float(np.sqrt(max(_cohen_null_variance(p, w), 0.0) / n)),
         details={"table": table.tolist()},
     )
 

@@ -54,15 +54,34 @@ def coincidence_matrix(data, *, categories=None) -> np.ndarray:
     >>> coincidence_matrix(np.array([[1, 1], [1, 2]]), categories=[1, 2]).tolist()
     [[2.0, 1.0], [1.0, 0.0]]
     """
-    counts = as_ratings(data, categories).counts
-    m = counts.sum(axis=1)
-    pairable = m >= 2
-    return _coincidences(counts[pairable].astype(np.float64), m[pairable].astype(np.float64))
+    _, weight, _, per_pattern, _ = _pairable_patterns(as_ratings(data, categories))
+    k = int(np.sqrt(per_pattern.shape[1]))
+    return (weight @ per_pattern).reshape(k, k)
 
 
-def _coincidences(counts: np.ndarray, m: np.ndarray) -> np.ndarray:
+def _pairable_patterns(ratings):
+    """Distinct count rows of units with >= 2 ratings and their coincidence contributions.
+
+    Returns counts (P, K), multiplicity (P,), ratings per unit (P,),
+    per-pattern contributions to :math:`o_{ck}` (P, K*K) and the dropped units.
+    """
+    patterns_all, mult_all = ratings.count_patterns()
+    m_all = patterns_all.sum(axis=1)
+    dropped = {}
+    if int(mult_all[m_all == 1].sum()):
+        dropped["fewer than 2 ratings"] = int(mult_all[m_all == 1].sum())
+    if int(mult_all[m_all == 0].sum()):
+        dropped["no ratings"] = int(mult_all[m_all == 0].sum())
+    pairable = m_all >= 2
+    counts = patterns_all[pairable].astype(np.float64)
+    if counts.shape[0] == 0:
+        raise InsufficientDataError("Krippendorff's alpha needs at least one unit with 2 or more ratings")
+    m = m_all[pairable].astype(np.float64)
+    k = counts.shape[1]
     scaled = counts / (m - 1)[:, None]
-    return scaled.T @ counts - np.diag(scaled.sum(axis=0))
+    per_pattern = scaled[:, :, None] * counts[:, None, :]
+    per_pattern[:, np.arange(k), np.arange(k)] -= scaled
+    return counts, mult_all[pairable].astype(np.float64), m, per_pattern.reshape(-1, k * k), dropped
 
 
 def _ordinal_distance(marginals: np.ndarray) -> np.ndarray:
@@ -165,25 +184,8 @@ def krippendorff_alpha(
     ratings = as_ratings(data, categories)
     values = ratings.categories
     # alpha depends on a unit only through its count row: work on the distinct rows
-    patterns_all, mult_all = ratings.count_patterns()
-    m_all = patterns_all.sum(axis=1)
-    dropped = {}
-    n_unpaired = int(mult_all[m_all == 1].sum())
-    if n_unpaired:
-        dropped["fewer than 2 ratings"] = n_unpaired
-    if int(mult_all[m_all == 0].sum()):
-        dropped["no ratings"] = int(mult_all[m_all == 0].sum())
-    pairable = m_all >= 2
-    counts = patterns_all[pairable].astype(np.float64)
-    weight = mult_all[pairable].astype(np.float64)
-    m = m_all[pairable].astype(np.float64)
-    if counts.shape[0] == 0:
-        raise InsufficientDataError("Krippendorff's alpha needs at least one unit with 2 or more ratings")
+    counts, weight, m, per_pattern, dropped = _pairable_patterns(ratings)
     k = values.size
-    scaled = counts / (m - 1)[:, None]
-    per_pattern = scaled[:, :, None] * counts[:, None, :]
-    per_pattern[:, np.arange(k), np.arange(k)] -= scaled
-    per_pattern = per_pattern.reshape(counts.shape[0], k * k)
     o = (weight @ per_pattern).reshape(k, k)
     marg = o.sum(axis=1)
     total = float(marg.sum())

@@ -15,8 +15,9 @@ import pandas as pd
 from irr.errors import InsufficientDataError
 from irr.stats._ratings import as_ratings
 from irr.stats._weights import agreement_weights
+from irr.stats.chance_corrected import weighted_kappa_tables
 
-__all__ = ["pairwise_table", "pair_tables", "weighted_kappa_tables"]
+__all__ = ["pairwise_table", "pair_tables"]
 
 # Units per block when accumulating X.T @ X (bounds the one-hot block's memory).
 _BLOCK_UNITS = 200_000
@@ -108,24 +109,3 @@ def pairwise_table(
         "kappa_se": kappa_se,
     })
 
-
-def weighted_kappa_tables(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cohen's weighted kappa and its FCE (1969) SE for a batch of (P, K, K) tables.
-
-    NaN where a table is empty or its chance agreement is 1.
-    """
-    tables = np.asarray(tables, dtype=np.float64)
-    n = tables.sum(axis=(1, 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = tables / n[:, None, None]
-        row, col = p.sum(axis=2), p.sum(axis=1)
-        po = (p * w).sum(axis=(1, 2))
-        pe = np.einsum("pi,ij,pj->p", row, w, col)
-        kappa = (po - pe) / (1 - pe)
-        w_row = col @ w.T
-        w_col = row @ w
-        spread = w[None] - (w_row[:, :, None] + w_col[:, None, :]) * (1 - kappa)[:, None, None]
-        var = ((p * spread**2).sum(axis=(1, 2)) - (kappa - pe * (1 - kappa)) ** 2) / ((1 - pe) ** 2 * n)
-        kappa = np.where(pe < 1 - 1e-12, kappa, np.nan)
-        kappa_se = np.where(np.isfinite(kappa), np.sqrt(np.maximum(var, 0)), np.nan)
-    return kappa, kappa_se

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import itertools
 import json
 import os
 import sqlite3
@@ -181,13 +182,14 @@ class Store:
         encoding: str | None = None,
         replace: bool = False,
         dry_run: bool = False,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[IngestResult]:
         """Validate and store score files of one session, one transaction per file.
 
         ``session`` is a :class:`Session`, a dict of its fields, or the path of
         a manifest YAML.  A session already in the store keeps its manifest;
-        a column map given here is remembered for it.
+        a column map given here is remembered for it.  ``progress(done, total)``
+        is called as batches of scores are stored.
         """
         files = [files] if isinstance(files, (str, os.PathLike)) else list(files)
         manifest = self._resolve_session(session)
@@ -294,13 +296,13 @@ class Store:
         rows = iter(rows)
         done = 0
         while True:
-            block = [r for _, r in zip(range(batch), rows)]
+            block = list(itertools.islice(rows, batch))
             if not block:
                 break
             self._conn.executemany(sql, block)
             done += len(block)
             if progress:
-                progress(len(block))
+                progress(done, len(df))
 
     # --------------------------------------------------------------- query
     def sessions(self) -> pd.DataFrame:
