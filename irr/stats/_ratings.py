@@ -16,7 +16,7 @@ import pandas as pd
 
 from irr.errors import CategoryError, DataError, RaterIdentityError
 
-__all__ = ["Ratings", "as_ratings", "count_row_codes"]
+__all__ = ["Ratings", "as_ratings", "count_row_codes", "pack_unit_counts", "unpack_unit_counts"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -84,6 +84,121 @@ def _encode_scores(scores: np.ndarray, scale: np.ndarray, where: str) -> np.ndar
     return codes_clipped.astype(np.int8 if scale.size <= 127 else np.int32)
 
 
+_FAST_SPAN = 250          # integer scales spanning at most this many points take the fast path
+_BLOCK_CELLS = 1 << 18    # cells per block when coding a wide float array (2 MiB of float64)
+
+
+def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Units x raters code matrix (-1 = not rated) for integer-valued scores, or ``None``.
+
+    Block by block, ``fmax`` maps NaN below the scale, a cast to ``uint8`` gives
+    the shifted score and a comparison checks the cast lost nothing; on a
+    contiguous scale the code is then the shifted score minus one, otherwise a
+    lookup table gives it.
+    ``None`` (use the general path, which also words the errors) when a score is
+    not an integer, lies off the declared scale, or the scale is wide.
+    """
+    if values.size == 0:
+        return None
+    low = float(np.fmin.reduce(values, axis=None))      # fmin/fmax skip NaN
+    high = float(np.fmax.reduce(values, axis=None))
+    if np.isnan(low) or np.isinf(low) or np.isinf(high) or low != np.floor(low) or high != np.floor(high):
+        return None
+    if categories is None:
+        base, top = low, high
+    else:
+        scale = _declared_scale(categories, None)
+        if np.any(scale != np.floor(scale)) or low < scale[0] or high > scale[-1]:
+            return None
+        base, top = float(scale[0]), float(scale[-1])
+    span = int(top - base) + 1
+    if span > _FAST_SPAN:
+        return None
+    offset = base - 1.0                                 # NaN -> offset -> shifted value 0
+    n, r = values.shape
+    small = np.empty((n, r), dtype=np.uint8)
+    rows = max(1, _BLOCK_CELLS // r)
+    buffer = np.empty((min(rows, n), r))
+    for start in range(0, n, rows):                     # row blocks keep the float temporaries in cache
+        block = buffer[: min(rows, n - start)]
+        np.fmax(values[start:start + rows], offset, out=block)
+        block -= offset
+        target = small[start:start + rows]
+        np.copyto(target, block, casting="unsafe")
+        if not np.array_equal(target, block):           # a fractional score
+            return None
+    del buffer
+    if categories is None:                              # the scale is the values used
+        if span <= 16:                                  # the lowest and highest are used by definition
+            used = [True] + [bool((small == v).any()) for v in range(2, span)] + [True] * (span > 1)
+        else:
+            used = np.bincount(small.ravel(), minlength=span + 1)[1:] > 0
+        scale = base + np.flatnonzero(used).astype(np.float64)
+    k = scale.size
+    if k == span and k <= 127:                          # contiguous scale: code = shifted value - 1
+        small -= 1                                      # 0 (not rated) wraps to 255, i.e. int8 -1
+        return small.view(np.int8), scale
+    lookup = np.full(span + 1, -2, dtype=np.int8 if k <= 127 else np.int16)
+    lookup[0] = -1
+    lookup[(scale - offset).astype(np.int64)] = np.arange(k)
+    codes = lookup.take(small)
+    if k < span and (codes == -2).any():                # an integer between declared points
+        return None
+    return codes, scale
+
+
+def _encode_wide(values: np.ndarray, categories: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Units x raters code matrix (-1 = not rated) and the scale, validating every score."""
+    fast = _encode_wide_fast(values, categories)
+    if fast is not None:
+        return fast
+    if np.isinf(values).any():
+        raise CategoryError("ratings contain infinite values")
+    observed = ~np.isnan(values)
+    scores = values[observed]
+    scale = _declared_scale(categories, scores)
+    codes = np.full(values.shape, -1, dtype=np.int8 if scale.size <= 127 else np.int32)
+    codes[observed] = _encode_scores(scores, scale, "the ratings")
+    return codes, scale
+
+
+def pack_unit_counts(codes: np.ndarray, k: int) -> tuple[np.ndarray, int] | None:
+    """Each unit's category counts packed into one integer, ``bits`` bits per category.
+
+    ``codes`` is a units x raters code matrix (-1 = not rated).  A rating of
+    category ``c`` adds ``1 << (bits * c)``; ``bits`` holds the largest possible
+    count (the number of raters), so the digits never carry and equal count
+    rows get equal numbers.  One table look-up and one add per rater column.
+    ``None`` when the packed number would need more than 62 bits.
+    """
+    n, r = codes.shape
+    bits = max(1, int(r).bit_length())
+    if codes.dtype != np.int8 or bits * k > 62:
+        return None
+    dtype = np.int32 if bits * k <= 31 else np.int64
+    lookup = np.zeros(256, dtype=dtype)                  # uint8 view: -1 (not rated) is 255 -> 0
+    lookup[:k] = np.left_shift(1, bits * np.arange(k, dtype=dtype), dtype=dtype)
+    as_index = codes.view(np.uint8)
+    packed = np.zeros(n, dtype=dtype)
+    if r <= 512:
+        for column in range(r):                          # a loop over raters, not over ratings
+            packed += lookup.take(as_index[:, column])
+    else:
+        if bits * k > 52:
+            return None
+        packed = np.rint(lookup.astype(np.float64).take(as_index) @ np.ones(r)).astype(dtype)
+    return packed, bits
+
+
+def unpack_unit_counts(packed: np.ndarray, bits: int, k: int) -> np.ndarray:
+    """The units x categories counts held in :func:`pack_unit_counts` numbers (int64)."""
+    out = np.empty((packed.shape[0], k), dtype=np.int64)
+    mask = (1 << bits) - 1
+    for category in range(k):
+        np.bitwise_and(packed >> (bits * category), mask, out=out[:, category], casting="unsafe")
+    return out
+
+
 class Ratings:
     """Integer-coded ratings: who rated which unit, and which score point.
 
@@ -118,8 +233,8 @@ class Ratings:
     """
 
     __slots__ = (
-        "categories", "unit_labels", "rater_labels", "unit", "rater", "code",
-        "dropped", "_given_counts", "__dict__",
+        "categories", "unit_labels", "rater_labels", "dropped",
+        "_given_counts", "_long", "_wide", "__dict__",
     )
 
     def __init__(
@@ -128,18 +243,20 @@ class Ratings:
         categories: np.ndarray,
         unit_labels: np.ndarray,
         rater_labels: np.ndarray | None,
-        unit: np.ndarray | None,
-        rater: np.ndarray | None,
-        code: np.ndarray | None,
+        unit: np.ndarray | None = None,
+        rater: np.ndarray | None = None,
+        code: np.ndarray | None = None,
         counts: np.ndarray | None = None,
+        wide: np.ndarray | None = None,
         dropped: dict[str, int] | None = None,
     ):
         self.categories = _readonly(np.asarray(categories, dtype=np.float64))
         self.unit_labels = _readonly(np.asarray(unit_labels))
         self.rater_labels = None if rater_labels is None else _readonly(np.asarray(rater_labels))
-        self.unit = None if unit is None else _readonly(unit)
-        self.rater = None if rater is None else _readonly(rater)
-        self.code = None if code is None else _readonly(code)
+        # held either as parallel (unit, rater, code) arrays or as a units x raters
+        # code matrix (-1 = not rated); the other form is derived when first asked for
+        self._long = None if unit is None else (_readonly(unit), _readonly(rater), _readonly(code))
+        self._wide = None if wide is None else _readonly(wide)
         self._given_counts = None if counts is None else _readonly(counts)
         self.dropped = dict(dropped or {})
 
@@ -221,21 +338,8 @@ class Ratings:
             rater_labels = np.arange(values.shape[1])
         if values.ndim != 2:
             raise DataError(f"wide ratings must be 2-D (units x raters), got shape {values.shape}")
-        if np.isinf(values).any():
-            raise CategoryError("ratings contain infinite values")
-        observed = ~np.isnan(values)
-        unit_idx, rater_idx = np.nonzero(observed)
-        scores = values[unit_idx, rater_idx]
-        scale = _declared_scale(categories, scores)
-        codes = _encode_scores(scores, scale, "the ratings")
-        return cls(
-            categories=scale,
-            unit_labels=unit_labels,
-            rater_labels=rater_labels,
-            unit=unit_idx.astype(_code_dtype(values.shape[0])),
-            rater=rater_idx.astype(_code_dtype(values.shape[1])),
-            code=codes,
-        )
+        codes, scale = _encode_wide(values, categories)
+        return cls(categories=scale, unit_labels=unit_labels, rater_labels=rater_labels, wide=codes)
 
     @classmethod
     def from_table(cls, table: Any, categories: Sequence[float] | None = None) -> "Ratings":
@@ -333,16 +437,40 @@ class Ratings:
 
     @property
     def n_ratings(self) -> int:
-        if self.code is None:
-            return int(self._given_counts.sum())
-        return int(self.code.shape[0])
+        if self._long is not None:
+            return int(self._long[2].shape[0])
+        return int(self.ratings_per_unit.sum())
 
     @property
     def has_rater_identity(self) -> bool:
-        return self.rater is not None
+        return self._long is not None or self._wide is not None
+
+    @property
+    def unit(self) -> np.ndarray | None:
+        """Unit code of each rating (``None`` without rater identity)."""
+        return self._long_arrays[0] if self.has_rater_identity else None
+
+    @property
+    def rater(self) -> np.ndarray | None:
+        """Rater code of each rating (``None`` without rater identity)."""
+        return self._long_arrays[1] if self.has_rater_identity else None
+
+    @property
+    def code(self) -> np.ndarray | None:
+        """Category code of each rating (``None`` without rater identity)."""
+        return self._long_arrays[2] if self.has_rater_identity else None
+
+    @cached_property
+    def _long_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._long is not None:
+            return self._long
+        unit_idx, rater_idx = np.nonzero(self._wide >= 0)
+        return (_readonly(unit_idx.astype(_code_dtype(self.n_units))),
+                _readonly(rater_idx.astype(_code_dtype(self.n_raters))),
+                _readonly(self._wide[unit_idx, rater_idx]))
 
     def require_rater_identity(self, statistic: str) -> None:
-        if self.rater is None:
+        if not self.has_rater_identity:
             raise RaterIdentityError(
                 f"{statistic} needs to know which rater gave each score, but these ratings "
                 "were built from unit x category counts; build them with Ratings.from_long "
@@ -356,6 +484,11 @@ class Ratings:
         if self._given_counts is not None:
             return self._given_counts
         k = self.n_categories
+        if self._wide is not None:
+            if self._packed is not None:
+                return _readonly(unpack_unit_counts(*self._packed, k))
+            return _readonly(np.stack([np.count_nonzero(self._wide == c, axis=1) for c in range(k)],
+                                      axis=1).astype(np.int64).reshape(self.n_units, k))
         flat = self.unit.astype(np.int64) * k + self.code
         out = np.bincount(flat, minlength=self.n_units * k).reshape(self.n_units, k)
         return _readonly(out)
@@ -372,7 +505,17 @@ class Ratings:
         return self._count_patterns
 
     @cached_property
+    def _packed(self) -> tuple[np.ndarray, int] | None:
+        return None if self._wide is None else pack_unit_counts(self._wide, self.n_categories)
+
+    @cached_property
     def _count_patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        k = self.n_categories
+        if self._packed is not None and self._packed[1] * k <= 24:
+            packed, bits = self._packed                 # already a row code: no counts needed
+            mult = np.bincount(packed, minlength=1)
+            present = np.flatnonzero(mult)
+            return _readonly(unpack_unit_counts(present, bits, k)), _readonly(mult[present].astype(np.int64))
         counts = self.counts
         coded = count_row_codes(counts, max_bits=24)     # code space <= 16M bins
         if coded is not None:
@@ -388,8 +531,8 @@ class Ratings:
     @cached_property
     def ratings_per_unit(self) -> np.ndarray:
         """``r_i``: number of ratings of each unit (int64)."""
-        if self._given_counts is not None:
-            return _readonly(self._given_counts.sum(axis=1))
+        if self._given_counts is not None or self._wide is not None:
+            return _readonly(self.counts.sum(axis=1))
         return _readonly(np.bincount(self.unit, minlength=self.n_units).astype(np.int64))
 
     @cached_property
@@ -397,6 +540,9 @@ class Ratings:
         """Raters x categories count matrix (how often each rater used each point)."""
         self.require_rater_identity("rater_counts")
         k = self.n_categories
+        if self._wide is not None:
+            return _readonly(np.stack([np.count_nonzero(self._wide == c, axis=0) for c in range(k)],
+                                      axis=1).astype(np.int64).reshape(self.n_raters, k))
         flat = self.rater.astype(np.int64) * k + self.code
         return _readonly(
             np.bincount(flat, minlength=self.n_raters * k).reshape(self.n_raters, k)
@@ -410,6 +556,8 @@ class Ratings:
         scoring programmes (tens of raters), refused beyond 2e9 cells.
         """
         self.require_rater_identity("wide_codes")
+        if self._wide is not None:
+            return self._wide
         cells = self.n_units * self.n_raters
         if cells > 2_000_000_000:
             raise DataError(
@@ -461,6 +609,9 @@ class Ratings:
         """The ratings of a subset of raters (by code), same scale and units."""
         self.require_rater_identity("select_raters")
         raters = np.asarray(raters, dtype=np.int64)
+        if self._wide is not None:
+            return Ratings(categories=self.categories, unit_labels=self.unit_labels,
+                           rater_labels=self.rater_labels[raters], wide=self._wide[:, raters])
         remap = np.full(self.n_raters, -1, dtype=np.int64)
         remap[raters] = np.arange(raters.size)
         new_rater = remap[self.rater]
@@ -475,7 +626,7 @@ class Ratings:
         )
 
     def _check_no_duplicate_pairs(self) -> None:
-        if self.rater is None or self.unit is None:
+        if self._long is None:
             return
         key = self.unit.astype(np.int64) * max(self.n_raters, 1) + self.rater
         uniq, counts = np.unique(key, return_counts=True)
@@ -490,7 +641,7 @@ class Ratings:
 
     def __repr__(self) -> str:
         scale = ", ".join(f"{v:g}" for v in self.categories)
-        who = f"{self.n_raters} raters" if self.rater is not None else "no rater identity"
+        who = f"{self.n_raters} raters" if self.has_rater_identity else "no rater identity"
         return (
             f"Ratings({self.n_units} units, {who}, {self.n_ratings} ratings, "
             f"scale [{scale}])"

@@ -86,7 +86,7 @@ def pairwise_table(
     ([4, 3, 3], [0.75, 0.667, 0.333])
     """
     ratings = as_ratings(data, categories)
-    if ratings.rater is not None and ratings.n_raters < 2:
+    if ratings.has_rater_identity and ratings.n_raters < 2:
         raise InsufficientDataError("pairwise_table needs at least 2 raters")
     first, second, tables = pair_tables(ratings)
     x = ratings.categories

@@ -1,0 +1,103 @@
+"""`Ratings`: the wide fast path (lookup-table coding, packed counts) against the long path."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from irr.errors import CategoryError, DataError
+from irr.stats import Ratings
+from irr.stats._ratings import _encode_wide_fast, pack_unit_counts, unpack_unit_counts
+
+
+def _long_twin(x, categories=None):
+    """The same ratings built through from_long (sort-based coding, bincount counts)."""
+    units, raters = np.nonzero(~np.isnan(x))
+    df = pd.DataFrame({"unit": units, "rater": raters, "score": x[units, raters]})
+    return Ratings.from_long(df, categories=categories)
+
+
+def _assert_same(wide: Ratings, long: Ratings):
+    assert np.array_equal(wide.categories, long.categories)
+    rated = wide.ratings_per_unit > 0
+    assert np.array_equal(wide.counts[rated], long.counts)
+    assert wide.n_ratings == long.n_ratings
+    # from_long knows only raters and units that rated; compare through the labels
+    assert np.array_equal(wide.unit_labels[wide.unit], long.unit_labels[long.unit])
+    assert np.array_equal(wide.rater_labels[wide.rater], long.rater_labels[long.rater])
+    assert np.array_equal(wide.code, long.code)
+    assert np.array_equal(wide.rater_counts[long.rater_labels.astype(int)], long.rater_counts)
+
+
+scores = st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0, 7.0, np.nan])
+
+
+@settings(max_examples=80, deadline=None)
+@given(x=arrays(np.float64, st.tuples(st.integers(1, 15), st.integers(1, 6)), elements=scores))
+def test_wide_matches_long_with_inferred_scale(x):
+    if np.isnan(x).all():
+        with pytest.raises(DataError, match="nothing to analyse"):
+            Ratings.from_wide(x)
+        return
+    _assert_same(Ratings.from_wide(x), _long_twin(x))
+
+
+@settings(max_examples=80, deadline=None)
+@given(x=arrays(np.float64, st.tuples(st.integers(1, 15), st.integers(1, 6)), elements=scores))
+def test_wide_matches_long_with_declared_scale_with_gaps(x):
+    scale = [0, 1, 2, 3, 5, 7, 9]           # 4, 6 and 8 are integers between declared points
+    wide = Ratings.from_wide(x, categories=scale)
+    if (~np.isnan(x)).any():
+        _assert_same(wide, _long_twin(x, scale))
+    assert wide.counts.shape == (x.shape[0], 7)
+
+
+@pytest.mark.parametrize("bad, shown", [(4.0, "4"), (2.5, "2.5"), (12.0, "12"), (-1.0, "-1")])
+def test_off_scale_scores_are_named_whichever_path_finds_them(bad, shown):
+    x = np.array([[1.0, 2.0], [3.0, np.nan], [bad, 1.0]])
+    with pytest.raises(CategoryError, match=rf"not points of the declared scale .*: {shown}"):
+        Ratings.from_wide(x, categories=[0, 1, 2, 3, 5])
+
+
+def test_fast_path_is_taken_for_integer_scales_and_not_for_fractions():
+    x = np.array([[1.0, 2.0, np.nan], [4.0, 4.0, 1.0]])
+    assert _encode_wide_fast(x, [1, 2, 3, 4]) is not None
+    assert _encode_wide_fast(x, None) is not None
+    assert _encode_wide_fast(x / 2, None) is None          # 0.5 steps: general path
+    assert _encode_wide_fast(x * 1000, None) is None       # spans more than 250 points
+    codes, scale = _encode_wide_fast(x, None)
+    assert scale.tolist() == [1, 2, 4]                     # only the values used
+    assert codes.tolist() == [[0, 1, -1], [2, 2, 0]]
+
+
+def test_infinite_scores_are_refused():
+    with pytest.raises(CategoryError, match="infinite"):
+        Ratings.from_wide(np.array([[1.0, np.inf], [2.0, 1.0]]))
+
+
+@pytest.mark.parametrize("raters, k", [(3, 4), (200, 4), (2, 30), (600, 5), (30, 25)])
+def test_packed_counts_are_exact_in_int32_int64_and_the_wide_case(raters, k):
+    # (3, 4) packs into int32, (200, 4) and (2, 30) into int64, (600, 5) takes the matrix product,
+    # (30, 25) does not fit in 62 bits and is counted by comparisons
+    rng = np.random.default_rng(raters * k)
+    codes = rng.integers(-1, k, size=(300, raters)).astype(np.int8)
+    codes[0] = k - 1                                       # one unit with a digit at its maximum
+    expected = np.stack([(codes == c).sum(axis=1) for c in range(k)], axis=1)
+    packed = pack_unit_counts(codes, k)
+    if (raters, k) == (30, 25):
+        assert packed is None
+    else:
+        assert np.array_equal(unpack_unit_counts(*packed, k), expected)
+    ratings = Ratings(categories=np.arange(k), unit_labels=np.arange(300), rater_labels=np.arange(raters),
+                      wide=codes)
+    assert np.array_equal(ratings.counts, expected)
+    patterns, mult = ratings.count_patterns()
+    assert mult.sum() == 300 and len({tuple(p) for p in patterns}) == len(patterns)
+    assert np.array_equal(np.unique(expected, axis=0), np.unique(patterns, axis=0))
+
+
+def test_select_raters_keeps_the_wide_form():
+    x = np.array([[1.0, 2.0, 3.0], [np.nan, 2.0, 2.0]])
+    sub = Ratings.from_wide(x, categories=[1, 2, 3]).select_raters([0, 2])
+    assert sub.wide_codes.tolist() == [[0, 2], [-1, 1]]
+    assert sub.counts.tolist() == [[1, 0, 1], [0, 1, 0]]
