@@ -62,11 +62,14 @@ def bench_alpha(n, repeat):
         t_build, ratings = timed(build, repeat)
         record("alpha", f"{label}: Ratings + counts + count patterns (n={n:,})", t_build)
         for level in ("nominal", "ordinal", "interval", "ratio"):
-            ours, res = timed(lambda: st.krippendorff_alpha(ratings, level), repeat)
             peer, ref = timed(lambda: krippendorff.alpha(x.T, level_of_measurement=level,
                                                          value_domain=[1, 2, 3, 4]), repeat)
-            assert abs(res.estimate - ref) < 1e-9
-            record("alpha", f"{label}, {level} (n={n:,})", ours, peer)
+            # the like-for-like comparison: one call on the raw units x raters array
+            raw, res_raw = timed(lambda: st.krippendorff_alpha(x, level, categories=[1, 2, 3, 4]), repeat)
+            ours, res = timed(lambda: st.krippendorff_alpha(ratings, level), repeat)
+            assert abs(res.estimate - ref) < 1e-9 and abs(res_raw.estimate - ref) < 1e-9
+            record("alpha", f"{label}, {level}, from the raw array (n={n:,})", raw, peer)
+            record("alpha", f"{label}, {level}, on the built Ratings (n={n:,})", ours, peer)
 
 
 def bench_all(n, repeat):
@@ -132,13 +135,19 @@ def bench_icc(n, repeat):
     import pingouin
 
     x = generate(n, 2, design="crossed", missing=0.0)
-    ours, _ = timed(lambda: st.icc(x, "A,1"), repeat)
-    sub = min(n, 5_000)
-    long = pd.DataFrame(x[:sub]).stack().reset_index()
+    long = pd.DataFrame(x).stack().reset_index()
     long.columns = ["t", "r", "s"]
-    peer, _ = timed(lambda: pingouin.intraclass_corr(long, "t", "r", "s"), 1)
-    record("icc", f"ICC(A,1), {n:,} x 2 (peer at {sub:,}, x{n // sub})", ours, peer * n / sub,
-           "~ pingouin.intraclass_corr")
+    peer, ref = timed(lambda: pingouin.intraclass_corr(long, "t", "r", "s"), repeat)
+    ours, one = timed(lambda: st.icc(x, "A,1"), max(repeat, 20))
+    table_time, table = timed(lambda: st.icc_table(x), max(repeat, 20))
+    from_long, _ = timed(lambda: st.icc_table(st.Ratings.from_long(long, "t", "r", "s")), max(repeat, 5))
+    assert abs(one.estimate - ref["ICC"].iloc[1]) < 1e-9      # rows in the order 1,1 A,1 C,1 1,k A,k C,k
+    assert np.allclose(table["estimate"], ref["ICC"], atol=1e-9)
+    record("icc", f"ICC(A,1) from a wide array, {n:,} x 2", ours, peer, "pingouin.intraclass_corr (all six)")
+    record("icc", f"all six forms (icc_table) from a wide array, {n:,} x 2", table_time, peer,
+           "pingouin.intraclass_corr")
+    record("icc", f"all six forms from the same long DataFrame, {n:,} x 2", from_long, peer,
+           "pingouin.intraclass_corr")
 
 
 MEMORY_CHILD = """

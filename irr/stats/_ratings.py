@@ -39,6 +39,11 @@ def count_row_codes(counts: np.ndarray, max_bits: int = 62) -> tuple[np.ndarray,
     return counts.astype(np.int64, copy=False) @ radix, radix
 
 
+def _plain(label: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def _code_dtype(n: int) -> type:
     return np.int32 if n < 2**31 - 1 else np.int64
 
@@ -296,8 +301,12 @@ class Ratings:
         rater_codes, rater_labels = pd.factorize(sub_raters, sort=True)
         if (unit_codes < 0).any() or (rater_codes < 0).any():
             raise DataError(f"missing unit or rater identifiers in columns '{unit}'/'{rater}'")
-        scale = _declared_scale(categories, scores)
-        codes = _encode_scores(scores, scale, f"column '{score}'")
+        fast = _encode_wide_fast(scores[:, None], categories)
+        if fast is not None:
+            codes, scale = fast[0][:, 0], fast[1]
+        else:
+            scale = _declared_scale(categories, scores)
+            codes = _encode_scores(scores, scale, f"column '{score}'")
         out = cls(
             categories=scale,
             unit_labels=np.asarray(unit_labels),
@@ -469,6 +478,15 @@ class Ratings:
                 _readonly(rater_idx.astype(_code_dtype(self.n_raters))),
                 _readonly(self._wide[unit_idx, rater_idx]))
 
+    @cached_property
+    def is_complete(self) -> bool:
+        """Every rater rated every unit (and there is at least one rating)."""
+        if not self.has_rater_identity or self.n_units == 0 or self.n_raters == 0:
+            return False
+        if self._wide is not None:
+            return bool(self._wide.min() >= 0)
+        return self.n_ratings == self.n_units * self.n_raters
+
     def require_rater_identity(self, statistic: str) -> None:
         if not self.has_rater_identity:
             raise RaterIdentityError(
@@ -629,11 +647,15 @@ class Ratings:
         if self._long is None:
             return
         key = self.unit.astype(np.int64) * max(self.n_raters, 1) + self.rater
-        uniq, counts = np.unique(key, return_counts=True)
-        dup = uniq[counts > 1]
+        if self.n_units * max(self.n_raters, 1) <= 8 * key.size + 1_000_000:
+            dup = np.flatnonzero(np.bincount(key) > 1)      # O(ratings) when the grid is not too sparse
+        else:
+            uniq, counts = np.unique(key, return_counts=True)
+            dup = uniq[counts > 1]
         if dup.size:
             u, r = np.divmod(dup[:5], max(self.n_raters, 1))
-            pairs = ", ".join(f"({self.unit_labels[a]!r}, {self.rater_labels[b]!r})" for a, b in zip(u, r))
+            pairs = ", ".join(f"({_plain(self.unit_labels[a])!r}, {_plain(self.rater_labels[b])!r})"
+                              for a, b in zip(u, r))
             raise DataError(
                 f"{dup.size} (unit, rater) pair(s) have more than one rating, e.g. {pairs}; "
                 "keep one rating per rater and unit (filter by read type or aggregate first)"

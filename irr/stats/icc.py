@@ -59,6 +59,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import special as _spc
 from scipy import stats as _sps
 
 from irr.errors import DataError, InsufficientDataError
@@ -111,6 +112,41 @@ class _MeanSquares:
     n_eff: float        # multiplier of sigma_b^2 in E[MS_cols]
     n0: float           # one-way multiplier of sigma_a^2 in E[MS_between]
     k_mean: float       # harmonic mean of ratings per unit (for the k forms)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What every ICC form of one data set shares: design, mean squares, resampler."""
+
+    n: int                     # units with at least one rating
+    k: int                     # raters with at least one rating
+    n_ratings: int
+    balanced: bool
+    dropped: Mapping[str, int]
+    mean_squares: _MeanSquares
+    values: np.ndarray | None  # complete designs: units x raters scores, centred
+    long: tuple | None         # incomplete designs: (unit, rater, y)
+
+
+def _fit(ratings: Ratings) -> _Fit:
+    """Mean squares of the ratings; a complete design goes straight from the code matrix."""
+    ratings.require_rater_identity("The ICC")
+    if ratings.is_complete:
+        values = _centred_scores(ratings)
+        n, k = values.shape
+        if n < 2:
+            raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
+        if k < 2:
+            raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
+        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(_balanced_totals(values), k),
+                    values, None)
+    unit, rater, y, n, k, dropped = _design(ratings)
+    if n < 2:
+        raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
+    if y.size - n < 1:
+        raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
+    return _Fit(n, k, int(y.size), y.size == n * k, dropped, _henderson(unit, rater, y, n, k), None,
+                (unit, rater, y))
 
 
 def _design(ratings: Ratings):
@@ -205,6 +241,11 @@ def _estimate(form: str, s: _MeanSquares) -> float:
     raise DataError(f"unknown form {form}")
 
 
+def _f_upper(alpha: float, df1, df2) -> np.float64:
+    """Upper ``alpha / 2`` point of F(df1, df2): the ufunc behind ``scipy.stats.f.ppf``."""
+    return _spc.fdtri(df1, df2, 1 - alpha / 2)
+
+
 def _f_test_and_ci(form: str, s: _MeanSquares, estimate: float, level: float):
     """McGraw & Wong F statistic, df, p-value (H0: ICC = 0) and CI bounds.
 
@@ -222,8 +263,8 @@ def _f_test_and_ci_unguarded(form: str, s: _MeanSquares, estimate: float, level:
     if form in ("1,1", "1,k"):
         f_value = np.float64(s.ms_between) / np.float64(s.ms_within)
         df1, df2 = s.df_rows, s.df_within
-        f_low = f_value / _sps.f.ppf(1 - alpha / 2, df1, df2)
-        f_high = f_value * _sps.f.ppf(1 - alpha / 2, df2, df1)
+        f_low = f_value / _f_upper(alpha, df1, df2)
+        f_high = f_value * _f_upper(alpha, df2, df1)
         if form == "1,1":
             n0 = s.n0
             bounds = ((f_low - 1) / (f_low + n0 - 1), (f_high - 1) / (f_high + n0 - 1))
@@ -233,8 +274,8 @@ def _f_test_and_ci_unguarded(form: str, s: _MeanSquares, estimate: float, level:
     if form in ("C,1", "C,k"):
         f_value = r / e
         df1, df2 = s.df_rows, s.df_error
-        f_low = f_value / _sps.f.ppf(1 - alpha / 2, df1, df2)
-        f_high = f_value * _sps.f.ppf(1 - alpha / 2, df2, df1)
+        f_low = f_value / _f_upper(alpha, df1, df2)
+        f_high = f_value * _f_upper(alpha, df2, df1)
         if form == "C,1":
             bounds = ((f_low - 1) / (f_low + k - 1), (f_high - 1) / (f_high + k - 1))
         else:
@@ -248,8 +289,8 @@ def _f_test_and_ci_unguarded(form: str, s: _MeanSquares, estimate: float, level:
     b = 1 + k * estimate * (n - 1) / (n * (1 - estimate))
     v = (a * c + b * e) ** 2 / ((a * c) ** 2 / s.df_cols + (b * e) ** 2 / s.df_error)
     df1 = s.df_rows
-    f_l = _sps.f.ppf(1 - alpha / 2, df1, v)
-    f_u = _sps.f.ppf(1 - alpha / 2, v, df1)
+    f_l = _f_upper(alpha, df1, v)
+    f_u = _f_upper(alpha, v, df1)
     if form == "A,1":
         low = n * (r - f_l * e) / (f_l * (k * c + (k * n - k - n) * e) + n * r)
         high = n * (f_u * r - e) / (k * c + (k * n - k - n) * e + n * f_u * r)
@@ -357,21 +398,21 @@ class ICCResult:
                 f"p_value={self.p_value:.4g}, n_units={self.n_units}, n_raters={self.n_raters})")
 
 
-def _icc_resampler(unit, rater, y, n, k, form, balanced: bool = False) -> LazyStatistic:
+def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
     """ICC as a function of unit totals, for bootstrap and jackknife over units.
 
     Complete designs use (sum, sum of squares, rater-wise values); incomplete ones
     additionally carry each unit's contribution to the reduced normal equations.
     """
+    n, k = fit.n, fit.k
+
     def build_balanced() -> UnitLevelStatistic:
         # complete designs: classic ANOVA sums, no normal equations to solve
-        values = np.zeros((n, k))
-        values[unit, rater] = y
-        features = np.column_stack([np.ones(n), values.sum(axis=1), values.sum(axis=1) ** 2,
-                                    (values**2).sum(axis=1), values])
-        return UnitLevelStatistic.from_units(features, lambda t: _icc_balanced_from_totals(t, k, form))
+        return UnitLevelStatistic.from_units(_balanced_features(fit.values),
+                                             lambda t: _icc_balanced_from_totals(t, k, form))
 
     def build() -> UnitLevelStatistic:
+        unit, rater, y = fit.long
         m = np.bincount(unit, minlength=n).astype(np.float64)
         values = np.zeros((n, k))
         values[unit, rater] = y
@@ -396,11 +437,46 @@ def _icc_resampler(unit, rater, y, n, k, form, balanced: bool = False) -> LazySt
             )
         return UnitLevelStatistic.from_units(features, statistic_from_totals)
 
-    return LazyStatistic(build_balanced if balanced else build)
+    return LazyStatistic(build_balanced if fit.values is not None else build)
 
 
-def _icc_balanced_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
-    """Vectorised two-way ANOVA ICC from unit totals of a complete design."""
+def _centred_scores(ratings: Ratings) -> np.ndarray:
+    """Units x raters scores of a complete design, minus their grand mean.
+
+    Sums of squares do not change under a shift, and centring avoids cancellation.
+    On an evenly spaced scale the scores are ``step * code`` plus a constant that
+    the centring removes, so no table look-up is needed.
+    """
+    codes = ratings.wide_codes
+    scale = ratings.categories
+    steps = np.diff(scale)
+    if steps.size == 0 or np.all(steps == steps[0]):
+        scores = codes.astype(np.float64)
+        if steps.size and steps[0] != 1:
+            scores *= steps[0]
+    else:
+        scores = scale.take(codes)
+    scores -= scores.sum() / scores.size
+    return scores
+
+
+def _balanced_totals(centred: np.ndarray) -> np.ndarray:
+    """Sums over units of a complete design's unit features (see :func:`_balanced_features`)."""
+    n, k = centred.shape
+    flat = centred.ravel()
+    row_sums = centred @ np.ones(k)                 # matrix products: fast on a short row axis
+    return np.concatenate([[n, row_sums.sum(), row_sums @ row_sums, flat @ flat], np.ones(n) @ centred])
+
+
+def _balanced_features(centred: np.ndarray) -> np.ndarray:
+    """Per unit: 1, row sum, row sum squared, sum of squares, the k scores."""
+    row_sums = centred.sum(axis=1)
+    return np.column_stack([np.ones(centred.shape[0]), row_sums, row_sums**2, (centred**2).sum(axis=1),
+                            centred])
+
+
+def _balanced_mean_squares(t: np.ndarray, k: int) -> _MeanSquares:
+    """Two-way ANOVA mean squares of a complete design from unit totals ``(..., 4 + k)``."""
     n = t[..., 0]
     grand_sum = t[..., 1]
     sum_rows_sq = t[..., 2]
@@ -413,13 +489,22 @@ def _icc_balanced_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
         ss_rows = sum_rows_sq / k - correction
         ss_cols = (col_sums**2).sum(axis=-1) / n - correction
         ss_error = ss_total - ss_rows - ss_cols
-        ms = _MeanSquares(
+        if np.ndim(ss_error) == 0:
+            # round-off can leave -1e-16 where a sum of squares is exactly zero
+            tiny = 1e-12 * max(float(ss_total), 1e-300)
+            ss_error = ss_error if ss_error > tiny else 0.0
+            ss_rows = ss_rows if ss_rows > tiny else 0.0
+        return _MeanSquares(
             ms_rows=ss_rows / (n - 1), ms_cols=ss_cols / (k - 1), ms_error=ss_error / ((n - 1) * (k - 1)),
             ms_between=ss_rows / (n - 1), ms_within=(ss_total - ss_rows) / (n * (k - 1)),
             df_rows=n - 1, df_cols=k - 1, df_error=(n - 1) * (k - 1), df_within=n * (k - 1),
             k_eff=np.float64(k), n_eff=n, n0=np.float64(k), k_mean=np.float64(k),
         )
-        return _estimate(form, ms)
+
+
+def _icc_balanced_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
+    """Vectorised two-way ANOVA ICC from unit totals of a complete design."""
+    return _estimate(form, _balanced_mean_squares(t, k))
 
 
 def _icc_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
@@ -488,21 +573,17 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
     (0.2898, 0.7148)
     """
     form = normalize_form(form)
-    ratings = as_ratings(data, categories)
-    unit, rater, y, n, k, dropped = _design(ratings)
-    if n < 2:
-        raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
-    if k < 2 and form not in ("1,1", "1,k"):
+    return _result(_fit(as_ratings(data, categories)), form, level)
+
+
+def _result(fit: _Fit, form: str, level: float) -> ICCResult:
+    if fit.k < 2 and form not in ("1,1", "1,k"):
         raise InsufficientDataError("two-way ICC forms need at least 2 raters")
-    if y.size - n < 1:
-        raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
-    s = _henderson(unit, rater, y, n, k)
+    s = fit.mean_squares
     estimate = float(_estimate(form, s))
-    balanced = y.size == n * k
     f_value, df1, df2, bounds = _f_test_and_ci(form, s, estimate, level)
-    p_value = 0.0 if np.isposinf(f_value) else float(_sps.f.sf(f_value, df1, df2))
-    resampler = _icc_resampler(unit, rater, y, n, k, form, balanced)
-    estimator = ("two-way ANOVA mean squares (McGraw & Wong 1996)" if balanced else
+    p_value = 0.0 if np.isposinf(f_value) else float(_spc.fdtrc(df1, df2, f_value))
+    estimator = ("two-way ANOVA mean squares (McGraw & Wong 1996)" if fit.balanced else
                  "Henderson Method III variance components (incomplete design); "
                  "F tests and intervals approximate")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -513,11 +594,11 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
         }
     return ICCResult(
         form=form, estimate=estimate, F=float(f_value),
-        df1=float(df1), df2=float(df2), p_value=p_value, n_units=n, n_raters=k,
-        n_ratings=int(y.size), k=float(s.k_mean), balanced=bool(balanced), estimator=estimator,
-        level=float(level), analytic_ci=(float(bounds[0]), float(bounds[1])), dropped=dropped,
+        df1=float(df1), df2=float(df2), p_value=p_value, n_units=fit.n, n_raters=fit.k,
+        n_ratings=fit.n_ratings, k=float(s.k_mean), balanced=bool(fit.balanced), estimator=estimator,
+        level=float(level), analytic_ci=(float(bounds[0]), float(bounds[1])), dropped=fit.dropped,
         variance_components={key: float(v) for key, v in components.items()},
-        _mean_squares=s, _resampler=resampler,
+        _mean_squares=s, _resampler=_icc_resampler(fit, form),
     )
 
 
@@ -527,9 +608,10 @@ def icc_table(data, *, level: float = 0.95, categories=None) -> pd.DataFrame:
     Columns: ``form`` ("ICC(A,1)", ...), ``description``, ``estimate``, ``F``,
     ``df1``, ``df2``, ``p_value``, ``ci_low``, ``ci_high``.
     """
+    fit = _fit(as_ratings(data, categories))
     rows = []
     for form in FORMS:
-        res = icc(data, form, level=level, categories=categories)
+        res = _result(fit, form, level)
         low, high = res.analytic_ci
         rows.append({"form": f"ICC({form})", "description": DESCRIPTIONS[form], "estimate": res.estimate,
                      "F": res.F, "df1": res.df1, "df2": res.df2, "p_value": res.p_value,

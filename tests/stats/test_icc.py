@@ -13,7 +13,7 @@ import pingouin
 import pytest
 
 from irr.errors import DataError, InsufficientDataError
-from irr.stats.icc import icc, icc_table, normalize_form
+from irr.stats.icc import FORMS, icc, icc_table, normalize_form
 
 SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
                           [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], dtype=float)
@@ -56,11 +56,24 @@ def test_icc_table_has_all_six():
     assert table["estimate"].tolist() == pytest.approx([v[0] for v in IRR_VALUES.values()], abs=1e-9)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_matches_pingouin_on_complete_data(seed):
+def _rubric_scores(rng, n, k, scale):
+    """Latent quality + rater severity + noise, cut into the points of ``scale``."""
+    latent = rng.normal(size=(n, 1)) + rng.normal(0, 0.4, size=(1, k)) + rng.normal(0, 0.8, size=(n, k))
+    cuts = np.quantile(latent, np.linspace(0, 1, len(scale) + 1)[1:-1])
+    return np.asarray(scale, dtype=float)[np.searchsorted(cuts, latent)]
+
+
+# continuous scores (general coding path), an evenly spaced rubric scale (scores from the codes),
+# a half-point scale, and an uneven scale (scores looked up)
+@pytest.mark.parametrize("seed, scale", [(0, None), (1, None), (2, None), (3, [1, 2, 3, 4]),
+                                         (4, [0, 0.5, 1, 1.5, 2]), (5, [1, 2, 4, 8])])
+def test_matches_pingouin_on_complete_data(seed, scale):
     rng = np.random.default_rng(seed)
     n, k = 40, 5
-    x = rng.normal(size=(n, 1)) + rng.normal(0, 0.4, size=(1, k)) + rng.normal(0, 0.8, size=(n, k))
+    if scale is None:
+        x = rng.normal(size=(n, 1)) + rng.normal(0, 0.4, size=(1, k)) + rng.normal(0, 0.8, size=(n, k))
+    else:
+        x = _rubric_scores(rng, n, k, scale)
     long = pd.DataFrame(x).stack().reset_index()
     long.columns = ["target", "rater", "score"]
     ref = pingouin.intraclass_corr(long, targets="target", raters="rater", ratings="score")
@@ -70,6 +83,14 @@ def test_matches_pingouin_on_complete_data(seed):
     for form, labels in names.items():
         expected = next(ref_values[name] for name in labels if name in ref_values)
         assert icc(x, form).estimate == pytest.approx(expected, abs=1e-10)
+    table = icc_table(x)
+    assert table["estimate"].tolist() == pytest.approx([icc(x, f).estimate for f in FORMS], abs=1e-15)
+    if scale is not None:       # variance components are in score units, whatever the coding
+        shifted = icc(x + 10, "A,1").variance_components
+        for name, value in icc(x, "A,1").variance_components.items():
+            assert shifted[name] == pytest.approx(value, rel=1e-9)
+        assert icc(x, "A,1").variance_components["residual"] == pytest.approx(
+            icc(2 * x, "A,1").variance_components["residual"] / 4, rel=1e-9)
 
 
 def _incomplete(seed=3, n=400, k=8, per_unit=2):

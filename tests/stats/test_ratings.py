@@ -101,3 +101,26 @@ def test_select_raters_keeps_the_wide_form():
     sub = Ratings.from_wide(x, categories=[1, 2, 3]).select_raters([0, 2])
     assert sub.wide_codes.tolist() == [[0, 2], [-1, 1]]
     assert sub.counts.tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+@pytest.mark.parametrize("n", [3, 2_000])     # a dense unit x rater grid (bincount), a sparse one (sort)
+def test_from_long_names_a_rater_who_scored_a_unit_twice(n):
+    # rater i scores unit i only; the last rater scores the last unit twice
+    df = pd.DataFrame({"unit": np.r_[np.arange(n), n - 1], "rater": np.r_[np.arange(n), n - 1],
+                       "score": np.r_[np.ones(n), 2.0]})
+    with pytest.raises(DataError, match=rf"^1 \(unit, rater\) pair\(s\) .* e\.g\. \({n - 1}, {n - 1}\);"):
+        Ratings.from_long(df)
+
+
+@pytest.mark.parametrize("scores, categories, shown", [([1, 2, 7], [1, 2, 3], "7"), ([1, 2.5, 3], [1, 2, 3], "2.5"),
+                                                       ([1, 4, 3], [1, 3, 5], "4")])
+def test_from_long_names_off_scale_scores(scores, categories, shown):
+    df = pd.DataFrame({"unit": [0, 1, 2], "rater": ["a", "a", "a"], "score": scores})
+    with pytest.raises(CategoryError, match=rf"column 'score' are not points of the declared scale .*: {shown};"):
+        Ratings.from_long(df, categories=categories)
+
+
+def test_from_long_codes_fractional_and_integer_scores_alike():
+    df = pd.DataFrame({"unit": [0, 0, 1, 1], "rater": ["a", "b", "a", "b"], "score": [0.5, 1.5, 1.5, 2.5]})
+    assert Ratings.from_long(df).code.tolist() == [0, 1, 1, 2]
+    assert Ratings.from_long(df.assign(score=df.score * 2)).code.tolist() == [0, 1, 1, 2]
