@@ -118,81 +118,101 @@ class _MeanSquares:
 class _Fit:
     """What every ICC form of one data set shares: design, mean squares, resampler."""
 
-    n: int                     # units with at least one rating
-    k: int                     # raters with at least one rating
+    n: int                      # units with at least one rating
+    k: int                      # raters with at least one rating
     n_ratings: int
     balanced: bool
     dropped: Mapping[str, int]
     mean_squares: _MeanSquares
-    values: np.ndarray | None  # complete designs: units x raters scores, centred
-    long: tuple | None         # incomplete designs: (unit, rater, y)
+    values: np.ndarray          # units x raters scores minus their grand mean, 0 where not rated
+    present: np.ndarray | None  # units x raters, rated or not (None: complete design)
+
+
+def _scores_from_codes(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Scores of a code matrix up to an additive constant (arbitrary where a code is -1).
+
+    On an evenly spaced scale the score is ``step * code`` plus a constant, so no
+    table look-up is needed; sums of squares do not see the constant.
+    """
+    steps = np.diff(scale)
+    if steps.size == 0 or np.all(steps == steps[0]):
+        scores = codes.astype(np.float64)
+        if steps.size and steps[0] != 1:
+            scores *= steps[0]
+        return scores
+    return scale.take(np.maximum(codes, 0))
 
 
 def _fit(ratings: Ratings) -> _Fit:
-    """Mean squares of the ratings; a complete design goes straight from the code matrix."""
+    """Mean squares of the ratings, from the units x raters code matrix."""
     ratings.require_rater_identity("The ICC")
     if ratings.is_complete:
-        values = _centred_scores(ratings)
+        values = _scores_from_codes(ratings.wide_codes, ratings.categories)
+        values -= values.sum() / values.size        # centring avoids cancellation in the sums of squares
         n, k = values.shape
         if n < 2:
             raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
         if k < 2:
             raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
-        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(_balanced_totals(values), k),
-                    values, None)
-    unit, rater, y, n, k, dropped = _design(ratings)
-    if n < 2:
-        raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
-    if y.size - n < 1:
-        raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
-    return _Fit(n, k, int(y.size), y.size == n * k, dropped, _henderson(unit, rater, y, n, k), None,
-                (unit, rater, y))
+        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(_balanced_totals(values), k), values, None)
 
-
-def _design(ratings: Ratings):
-    """Units with >= 1 rating; values and codes of the observed cells."""
-    ratings.require_rater_identity("The ICC")
     m_all = ratings.ratings_per_unit
     keep_units = m_all >= 1
     dropped = {}
     if (~keep_units).any():
         dropped["no ratings"] = int((~keep_units).sum())
-    single = m_all == 1
-    if single.any():
-        dropped["one rating (contributes to rater effects only)"] = int(single.sum())
-    new_index = np.cumsum(keep_units) - 1
-    unit = new_index[ratings.unit]
-    rater_used = np.zeros(ratings.n_raters, dtype=bool)
-    rater_used[ratings.rater] = True
-    rater_index = np.cumsum(rater_used) - 1
-    rater = rater_index[ratings.rater]
-    y = ratings.categories[ratings.code]
-    return unit.astype(np.int64), rater.astype(np.int64), y, int(keep_units.sum()), int(rater_used.sum()), dropped
+    if (m_all == 1).any():
+        dropped["one rating (contributes to rater effects only)"] = int((m_all == 1).sum())
+    n = int(keep_units.sum())
+    if n < 2:
+        raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
+    n_ratings = ratings.n_ratings
+    if n_ratings - n < 1:
+        raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
+    rater_used = ratings.rater_counts.sum(axis=1) > 0
+    k = int(rater_used.sum())
+    if n * (7 + 3 * k + k * k) > 2_000_000_000:
+        raise InsufficientDataError(
+            f"{n} units x {k} raters is too large a design for the ICC's normal equations in memory"
+        )
+    codes = ratings.wide_codes
+    if not keep_units.all():
+        codes = codes[keep_units]
+    if not rater_used.all():
+        codes = codes[:, rater_used]
+    present = codes >= 0
+    values = _scores_from_codes(codes, ratings.categories)
+    np.multiply(values, present, out=values)
+    values -= values.sum() / n_ratings
+    np.multiply(values, present, out=values)        # centred, and exactly 0 where not rated
+    s = _henderson(values, present, m_all[keep_units].astype(np.float64), n_ratings)
+    return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, values, present)
 
 
-def _henderson(unit, rater, y, n, k) -> _MeanSquares:
-    """Method-of-moments (Henderson III) mean squares; classic ANOVA when balanced."""
-    total = y.size
-    m = np.bincount(unit, minlength=n).astype(np.float64)
-    n_j = np.bincount(rater, minlength=k).astype(np.float64)
-    unit_sum = np.bincount(unit, weights=y, minlength=n)
-    rater_sum = np.bincount(rater, weights=y, minlength=k)
+def _henderson(values: np.ndarray, present: np.ndarray, m: np.ndarray, total: int) -> _MeanSquares:
+    """Method-of-moments (Henderson III) mean squares of an incomplete design.
+
+    ``values`` are centred scores (grand mean 0), 0 where ``present`` is False;
+    ``m`` the ratings per unit.  Every sum is a matrix product over units.
+    """
+    n, k = values.shape
+    weight = present.astype(np.float64)
+    unit_sum = values @ np.ones(k)
+    rater_sum = np.ones(n) @ values
+    n_j = np.ones(n) @ weight
     unit_mean = unit_sum / m
-    grand = y.sum() / total
-    ss_total = float(((y - grand) ** 2).sum())
-    ss_between = float((m * (unit_mean - grand) ** 2).sum())
+    flat = values.ravel()
+    ss_total = float(flat @ flat)
+    ss_between = float(unit_sum @ unit_mean)
     ss_within = ss_total - ss_between
-    ss_within_raters = float(((y - (rater_sum / n_j)[rater]) ** 2).sum())
+    rater_part = float((rater_sum**2 / n_j).sum())
+    ss_within_raters = ss_total - rater_part
     if total == n * k:
-        # complete design: the rater sum of squares needs no normal equations
-        r_cols_given_rows = float((n_j * (rater_sum / n_j - grand) ** 2).sum())
+        r_cols_given_rows = rater_part
     else:
         # Rater effects after absorbing units: C b = q with C = diag(n_j) - N' diag(1/m) N.
-        dev = y - unit_mean[unit]
-        q = np.bincount(rater, weights=dev, minlength=k)
-        incidence = np.zeros((n, k))
-        incidence[unit, rater] = 1.0
-        c = np.diag(n_j) - (incidence / m[:, None]).T @ incidence
+        q = rater_sum - unit_mean @ weight
+        c = np.diag(n_j) - (weight / m[:, None]).T @ weight
         b, *_ = np.linalg.lstsq(c, q, rcond=None)
         r_cols_given_rows = float(b @ q)
     # round-off can leave -1e-16 where a sum of squares is exactly zero
@@ -412,52 +432,24 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
                                              lambda t: _icc_balanced_from_totals(t, k, form))
 
     def build() -> UnitLevelStatistic:
-        unit, rater, y = fit.long
-        m = np.bincount(unit, minlength=n).astype(np.float64)
-        values = np.zeros((n, k))
-        values[unit, rater] = y
-        present = np.zeros((n, k))
-        present[unit, rater] = 1.0
-        unit_sum = values.sum(axis=1)
-        sq = (values**2).sum(axis=1)
-        # features: 1, m, sum, sum^2/m, sum of squares, per-rater value, per-rater count,
+        # features: 1, m, sum, sum^2/m, sum of squares, 1/m, m^2, per-rater value, per-rater count,
         # per-unit (present outer present)/m (k*k), per-rater (present*sum/m)
+        if n * (7 + 3 * k + k * k) > 300_000_000:
+            raise InsufficientDataError(
+                "too many units x raters for resampling the ICC in memory; use the analytic interval"
+            )
+        values, present = fit.values, fit.present.astype(np.float64)
+        m = present @ np.ones(k)
+        unit_sum = values @ np.ones(k)
+        sq = (values**2) @ np.ones(k)
         outer = (present[:, :, None] * present[:, None, :] / m[:, None, None]).reshape(n, k * k)
         features = np.column_stack([
             np.ones(n), m, unit_sum, unit_sum**2 / m, sq, 1 / m, m**2,
             values, present, outer, present * (unit_sum / m)[:, None],
         ])
+        return UnitLevelStatistic.from_units(features, lambda t: _icc_from_totals(t, k, form))
 
-        def statistic_from_totals(t):
-            return _icc_from_totals(t, k, form)
-
-        if n * features.shape[1] > 300_000_000:
-            raise InsufficientDataError(
-                "too many units x raters for resampling the ICC in memory; use the analytic interval"
-            )
-        return UnitLevelStatistic.from_units(features, statistic_from_totals)
-
-    return LazyStatistic(build_balanced if fit.values is not None else build)
-
-
-def _centred_scores(ratings: Ratings) -> np.ndarray:
-    """Units x raters scores of a complete design, minus their grand mean.
-
-    Sums of squares do not change under a shift, and centring avoids cancellation.
-    On an evenly spaced scale the scores are ``step * code`` plus a constant that
-    the centring removes, so no table look-up is needed.
-    """
-    codes = ratings.wide_codes
-    scale = ratings.categories
-    steps = np.diff(scale)
-    if steps.size == 0 or np.all(steps == steps[0]):
-        scores = codes.astype(np.float64)
-        if steps.size and steps[0] != 1:
-            scores *= steps[0]
-    else:
-        scores = scale.take(codes)
-    scores -= scores.sum() / scores.size
-    return scores
+    return LazyStatistic(build_balanced if fit.present is None else build)
 
 
 def _balanced_totals(centred: np.ndarray) -> np.ndarray:

@@ -147,3 +147,27 @@ def test_perfect_agreement_does_not_crash():
     for form in ("1,1", "A,1", "C,1", "A,k"):
         res = icc(x, form)
         assert res.estimate == pytest.approx(1.0) and np.isinf(res.F) and res.p_value == 0.0
+
+
+def test_henderson_components_match_least_squares_fits_in_statsmodels():
+    # Henderson III from first principles: reductions in the residual sum of squares of
+    # OLS fits with unit and rater dummies (statsmodels), against the matrix-product version.
+    smf = pytest.importorskip("statsmodels.formula.api")
+    x = _incomplete(seed=7, n=50, k=6, per_unit=3)
+    x[0, :] = np.nan                      # a unit nobody rated
+    x[1, 1:] = np.nan                     # units with one rating only
+    x[2, :] = np.where(np.isnan(x[2]), np.nan, 2.0)
+    x[2, np.flatnonzero(~np.isnan(x[2]))[1:]] = np.nan
+    units, raters = np.nonzero(~np.isnan(x))
+    df = pd.DataFrame({"u": units.astype(str), "r": raters.astype(str), "y": x[units, raters]})
+    sse = {f: smf.ols(f"y ~ {f}", df).fit().ssr for f in ("C(u)", "C(r)", "C(u) + C(r)")}
+    total, n, k = len(df), df.u.nunique(), df.r.nunique()
+    residual = sse["C(u) + C(r)"] / (total - n - k + 1)
+    raters_var = ((sse["C(u)"] - sse["C(u) + C(r)"]) / (k - 1) - residual) / ((total - n) / (k - 1))
+    units_var = ((sse["C(r)"] - sse["C(u) + C(r)"]) / (n - 1) - residual) / ((total - k) / (n - 1))
+    res = icc(x, "A,1")
+    assert res.n_units == n == 49 and res.dropped["no ratings"] == 1
+    assert res.variance_components["residual"] == pytest.approx(residual, rel=1e-10)
+    assert res.variance_components["raters"] == pytest.approx(raters_var, rel=1e-9)
+    assert res.variance_components["units"] == pytest.approx(units_var, rel=1e-10)
+    assert res.estimate == pytest.approx(units_var / (units_var + raters_var + residual), rel=1e-10)
