@@ -1,0 +1,106 @@
+"""Schema 2 of the store: dictionary-coded score rows, the score_rows view, migration from schema 1."""
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import irr.store.store as store_module
+from irr.model import load_bank
+from irr.store import Store
+
+BANK = load_bank()
+SESSION = {"id": "audit-2026", "kind": "audit", "date": "2026-11-02", "region": "North Country"}
+HEADER = "rater_id,work_id,task_id,dimension,score,rater_district,rater_role,work_district,school,timestamp,flag_ell\n"
+
+
+def _sheet(tmp_path: Path, name: str, raters: range, district: str) -> Path:
+    lines = [f"A{r},W{w},ela-g8-argument,{dim},{(r * w) % 4 + 1},{district},auditor,D{w % 3},S{w % 2},"
+             f"2026-11-02T0{r % 9}:1{w % 6}:00,{(r + w) % 2}"
+             for r in raters for w in range(1, 6) for dim in ("claim", "evidence", "reasoning")]
+    path = tmp_path / name
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def filled(tmp_path) -> Store:
+    store = Store(tmp_path / "s.sqlite")
+    store.ingest([_sheet(tmp_path, "north.csv", range(1, 5), "North"),
+                  _sheet(tmp_path, "south.csv", range(5, 8), "South")], SESSION, bank=BANK)
+    store.ingest([_sheet(tmp_path, "cal.csv", range(8, 10), "West")],
+                 {"id": "cal-2026", "kind": "calibration", "date": "2026-10-01"}, bank=BANK)
+    return store
+
+
+def test_scores_match_the_joined_view(filled):
+    # the view joins the dictionary tables in SQL: an independent path to the same rows
+    view = pd.read_sql_query("SELECT * FROM score_rows ORDER BY row", filled._conn)
+    df = filled.scores(include_flags=True)
+    assert len(df) == len(view) == 3 * 5 * 9
+    for column in ("session_id", "rater_id", "work_id", "task_id", "rubric_id", "rubric_version", "dimension",
+                   "score", "read_type", "rater_district", "rater_role", "work_district", "school", "timestamp",
+                   "file"):
+        assert df[column].tolist() == view[column].tolist(), column
+    assert df["flag_ell"].tolist() == [json.loads(f)["flag_ell"] for f in view["flags"]]
+    assert set(df["session_kind"]) == {"audit", "calibration"}
+    assert set(df.loc[df.session_id == "cal-2026", "session_date"]) == {"2026-10-01"}
+    assert set(df["dimension_name"]) == {"Claim and focus", "Use of evidence", "Reasoning and organization"}
+
+
+def test_filters_select_through_the_dictionary(filled):
+    assert set(filled.scores(rater_district="South")["rater_id"]) == {"A5", "A6", "A7"}
+    assert set(filled.scores(kind="calibration")["rater_id"]) == {"A8", "A9"}
+    assert len(filled.scores(district=["D0", "D1"], dimension="claim")) == 9 * 3   # works 1, 3 and 4
+    assert filled.scores(task="no-such-task").empty
+    assert list(filled.scores(task="no-such-task").columns) == list(filled.scores().columns)
+
+
+def test_reading_in_rowid_windows_changes_nothing(filled, monkeypatch):
+    whole = filled.scores(include_flags=True)
+    monkeypatch.setattr(store_module, "_ROWID_WINDOW", 7)
+    pd.testing.assert_frame_equal(filled.scores(include_flags=True), whole)
+    pd.testing.assert_frame_equal(filled.scores(rater_district="South").reset_index(drop=True),
+                                  whole[whole.rater_district == "South"].drop(columns="flag_ell").reset_index(drop=True))
+
+
+def test_replace_keeps_row_order_and_counts(filled, tmp_path):
+    filled.ingest([_sheet(tmp_path, "north.csv", range(1, 3), "North")], SESSION, bank=BANK, replace=True)
+    df = filled.scores(session="audit-2026")
+    assert len(df) == 3 * 5 * 5 and filled.check() == []
+    assert df["file"].tolist() == sorted(df["file"], key=["south.csv", "north.csv"].index)
+
+
+def test_schema_1_store_is_migrated(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in filter(str.strip, store_module._MIGRATIONS[1].split(";")):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO sessions VALUES ('old', 'local', '2025-05-01', NULL, NULL, NULL, '{}', '2025-05-01')")
+    conn.execute("INSERT INTO files VALUES (1, 'old', 'old.csv', 'abc', 'long', 2, 3, '2025-05-01')")
+    conn.execute("INSERT INTO raters VALUES (1, 'T1'), (2, 'T2')")
+    conn.execute("INSERT INTO works VALUES (1, 'W1')")
+    conn.executemany("INSERT INTO scores VALUES (1, 'old', ?, 1, 'ela-g8-argument', 'ela-argument', 1, ?, ?, "
+                     "'first', ?, NULL, '', NULL, ?, NULL, ?)",
+                     [(1, "claim", 3, "North", "2025-05-01T10:00:00+0000", 2),
+                      (2, "claim", 2, None, None, 3),
+                      (2, "evidence", 4, "South", "", 4)])
+    conn.close()
+
+    store = Store(path)
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 2
+    assert store.check() == []
+    df = store.scores()
+    assert df["rater_id"].tolist() == ["T1", "T2", "T2"]
+    assert df["score"].tolist() == [3, 2, 4]
+    assert df["rater_district"].tolist() == ["North", "", "South"]      # NULLs of schema 1 become ''
+    assert df["timestamp"].tolist() == ["2025-05-01T10:00:00+0000", "", ""]
+    assert df["file"].tolist() == ["old.csv"] * 3
+    assert store.sessions().set_index("session_id").loc["old", "scores"] == 3
+    # the migrated store takes new files
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("rater_id,work_id,task_id,dimension,score\nT3,W1,ela-g8-argument,claim,1\n", encoding="utf-8")
+    store.ingest([sheet], "old", bank=BANK)
+    assert store.scores(session="old")["rater_id"].tolist() == ["T1", "T2", "T2", "T3"]
