@@ -104,3 +104,9 @@ def test_schema_1_store_is_migrated(tmp_path):
     sheet.write_text("rater_id,work_id,task_id,dimension,score\nT3,W1,ela-g8-argument,claim,1\n", encoding="utf-8")
     store.ingest([sheet], "old", bank=BANK)
     assert store.scores(session="old")["rater_id"].tolist() == ["T1", "T2", "T2", "T3"]
+
+
+def test_check_finds_term_ids_that_lead_nowhere(filled):
+    assert filled.check() == []
+    filled._conn.execute("UPDATE scores SET dimension = 9999 WHERE rowid IN (SELECT rowid FROM scores LIMIT 2)")
+    assert filled.check() == ["2 score row(s) have a dimension id missing from the terms table"]

@@ -84,8 +84,17 @@ def _file_problem(path: Path, message: str, fix: str | None = None) -> Submissio
     return SubmissionError([Problem(path.name, message, fix=fix)], summary=f"{path.name} was rejected")
 
 
+def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell without surrounding white space (each distinct value stripped once)."""
+    out = {}
+    for column in frame.columns:
+        codes, uniques = pd.factorize(frame[column])
+        out[column] = pd.array([u.strip() for u in uniques], dtype="str").take(codes)
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
 def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str], pd.DataFrame]:
-    """Header cells and the data as strings ('' for empty cells)."""
+    """Header cells and the data as stripped strings ('' for empty cells); blank rows left out."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             frame = pd.read_excel(io.BytesIO(data), dtype=str, header=None, engine="openpyxl",
@@ -98,7 +107,8 @@ def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str],
         header = [str(c).strip() for c in frame.iloc[0].tolist()]
         body = frame.iloc[1:].reset_index(drop=True)
         body.columns = range(len(header))
-        return header, body.fillna("").astype(str)
+        body = _strip_cells(body.fillna("").astype(str))
+        return header, body
     if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         raise _file_problem(path, f"unsupported file type '{path.suffix}'", "save the sheet as .csv or .xlsx")
     try:
@@ -118,7 +128,9 @@ def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str],
     header = [c.strip() for c in rows[0]]
     width = len(header)
     body_rows = rows[1:]
-    bad = [(i + 2, len(r)) for i, r in enumerate(body_rows) if len(r) != width and any(c.strip() for c in r)]
+    sizes = np.fromiter(map(len, body_rows), dtype=np.int64, count=len(body_rows))
+    ragged = np.flatnonzero(sizes != width)      # few rows: a Python look at each is cheap
+    bad = [(int(i) + 2, int(sizes[i])) for i in ragged if any(c.strip() for c in body_rows[i])]
     if bad:
         shown = ", ".join(f"line {line} has {n}" for line, n in bad[:5])
         raise SubmissionError(
@@ -126,12 +138,14 @@ def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str],
                      + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
                      row=bad[0][0], fix="check for truncated rows or unquoted commas")],
             summary=f"{path.name} was rejected")
-    lines = np.arange(2, len(body_rows) + 2)
-    keep = [i for i, r in enumerate(body_rows) if any(c.strip() for c in r)]   # blank lines are not rows
-    frame = pd.DataFrame([body_rows[i] for i in keep], columns=range(width), dtype=str) if keep else \
+    regular = np.flatnonzero(sizes == width)     # the others are blank lines (bad rows were refused)
+    rows_kept = body_rows if regular.size == len(body_rows) else [body_rows[i] for i in regular]
+    frame = pd.DataFrame(rows_kept, columns=range(width), dtype=str) if rows_kept else \
         pd.DataFrame(columns=range(width), dtype=str)
-    frame.index = lines[keep] if keep else pd.Index([], dtype=int)
-    return header, frame
+    frame.index = regular + 2                    # line numbers in the file
+    frame = _strip_cells(frame)
+    blank = (frame == "").all(axis=1).to_numpy() # blank lines are not rows
+    return header, frame[~blank] if blank.any() else frame
 
 
 def read_submission(
@@ -180,7 +194,6 @@ def read_submission(
     if problems:
         raise SubmissionError(problems, summary=f"{name} was rejected")
     frame.columns = names
-    frame = frame.apply(lambda s: s.str.strip())
 
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     long_layout = "dimension" in names or "score" in names

@@ -64,6 +64,8 @@ _MIGRATIONS: dict[int, str] = {
     """,
     # 2: the repeated text of a score row (session, task, dimension, districts, ...) becomes ids
     # into one dictionary table, so a score row is all integers; the view score_rows shows the text.
+    # The term ids are not declared foreign keys (checking 9 per row would double the insert time);
+    # they are looked up in the same transaction, and `Store.check` verifies them.
     2: """
     CREATE TABLE terms (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);
     INSERT OR IGNORE INTO terms (value)
@@ -72,14 +74,12 @@ _MIGRATIONS: dict[int, str] = {
         UNION SELECT ifnull(rater_district, '') FROM scores UNION SELECT ifnull(rater_role, '') FROM scores
         UNION SELECT ifnull(work_district, '') FROM scores UNION SELECT ifnull(school, '') FROM scores;
     CREATE TABLE scores_v2 (
-        file_id INTEGER NOT NULL REFERENCES files(id), session INTEGER NOT NULL REFERENCES terms(id),
+        file_id INTEGER NOT NULL REFERENCES files(id), session INTEGER NOT NULL,
         rater INTEGER NOT NULL REFERENCES raters(id), work INTEGER NOT NULL REFERENCES works(id),
-        task INTEGER NOT NULL REFERENCES terms(id), rubric INTEGER NOT NULL REFERENCES terms(id),
-        rubric_version INTEGER NOT NULL, dimension INTEGER NOT NULL REFERENCES terms(id),
-        score INTEGER NOT NULL, read_type INTEGER NOT NULL REFERENCES terms(id),
-        rater_district INTEGER NOT NULL REFERENCES terms(id), rater_role INTEGER NOT NULL REFERENCES terms(id),
-        work_district INTEGER NOT NULL REFERENCES terms(id), school INTEGER NOT NULL REFERENCES terms(id),
-        timestamp TEXT NOT NULL DEFAULT '', flags TEXT, source_line INTEGER NOT NULL);
+        task INTEGER NOT NULL, rubric INTEGER NOT NULL, rubric_version INTEGER NOT NULL,
+        dimension INTEGER NOT NULL, score INTEGER NOT NULL, read_type INTEGER NOT NULL,
+        rater_district INTEGER NOT NULL, rater_role INTEGER NOT NULL, work_district INTEGER NOT NULL,
+        school INTEGER NOT NULL, timestamp TEXT NOT NULL DEFAULT '', flags TEXT, source_line INTEGER NOT NULL);
     INSERT INTO scores_v2 (rowid, file_id, session, rater, work, task, rubric, rubric_version, dimension, score,
                            read_type, rater_district, rater_role, work_district, school, timestamp, flags,
                            source_line)
@@ -560,6 +560,11 @@ class Store:
         """Integrity check: SQLite's own check plus the store's invariants. Empty list = healthy."""
         problems = [r[0] for r in self._conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"foreign key violation in {r[0]}" for r in self._conn.execute("PRAGMA foreign_key_check")]
+        for column in _TERM_COLUMNS:
+            orphans = self._conn.execute(
+                f"SELECT count(*) FROM scores WHERE {column} NOT IN (SELECT id FROM terms)").fetchone()[0]
+            if orphans:
+                problems.append(f"{orphans} score row(s) have a {column} id missing from the terms table")
         for name, n_scores, actual in self._conn.execute(
                 "SELECT f.name, f.n_scores, (SELECT COUNT(*) FROM scores s WHERE s.file_id = f.id) FROM files f"):
             if n_scores != actual:
