@@ -44,8 +44,8 @@ def timed(fn, repeat: int) -> tuple[float, object]:
 def record(section, what, ours, peer="", note=""):
     ratio = f"{peer / ours:.1f}x" if isinstance(peer, float) and ours > 0 else ""
     peer_txt = f"{peer:.2f}" if isinstance(peer, float) else str(peer)
-    ROWS.append((section, what, f"{ours:.3f}", f"{peer_txt} {ratio} {note}".strip()))
-    print(f"{section:10s} {what:55s} irr {ours:9.3f} s   peer {peer_txt:>9s} {ratio:>8s} {note}", flush=True)
+    ROWS.append((section, what, f"{ours:.4g}", f"{peer_txt} {ratio} {note}".strip()))
+    print(f"{section:10s} {what:55s} irr {ours:9.4g} s   peer {peer_txt:>9s} {ratio:>8s} {note}", flush=True)
 
 
 def bench_alpha(n, repeat):

@@ -1,10 +1,18 @@
 """`Ratings`: integer-coded ratings on a declared category scale.
 
-Every coefficient in :mod:`irr.stats` works from this one representation:
-three parallel integer arrays (unit code, rater code, category code), one entry
-per observed rating, plus the ordered score values of the scale.  From these the
-sufficient statistics (unit x category counts, rater x category counts, rater
-pair contingency tables) are built with ``np.bincount``.
+Every coefficient in :mod:`irr.stats` works from this one representation, the
+ordered score values of the scale plus the ratings in one of two equivalent
+forms (the other is derived on first use):
+
+* three parallel integer arrays (unit code, rater code, category code), one
+  entry per observed rating -- what long data gives;
+* a units x raters matrix of category codes (``int8``, -1 = not rated) -- what
+  wide data gives, coded block by block without a per-rating index.
+
+From these the sufficient statistics (unit x category counts, their distinct
+patterns, rater x category counts, rater pair contingency tables) are built with
+``np.bincount`` or, for the code matrix, by packing each unit's counts into one
+integer (:func:`pack_unit_counts`).
 """
 from __future__ import annotations
 
@@ -559,8 +567,14 @@ class Ratings:
         self.require_rater_identity("rater_counts")
         k = self.n_categories
         if self._wide is not None:
-            return _readonly(np.stack([np.count_nonzero(self._wide == c, axis=0) for c in range(k)],
-                                      axis=1).astype(np.int64).reshape(self.n_raters, k))
+            out = np.zeros((self.n_raters, k), dtype=np.int64)
+            for column in range(self.n_raters):     # a loop over raters, not ratings
+                codes = self._wide[:, column]
+                if codes.dtype == np.int8:          # as uint8, -1 (not rated) is 255 >= k: cut off below
+                    out[column] = np.bincount(codes.view(np.uint8), minlength=k)[:k]
+                else:
+                    out[column] = np.bincount(codes[codes >= 0], minlength=k)
+            return _readonly(out)
         flat = self.rater.astype(np.int64) * k + self.code
         return _readonly(
             np.bincount(flat, minlength=self.n_raters * k).reshape(self.n_raters, k)

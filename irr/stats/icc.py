@@ -457,7 +457,10 @@ def _balanced_totals(centred: np.ndarray) -> np.ndarray:
     n, k = centred.shape
     flat = centred.ravel()
     row_sums = centred @ np.ones(k)                 # matrix products: fast on a short row axis
-    return np.concatenate([[n, row_sums.sum(), row_sums @ row_sums, flat @ flat], np.ones(n) @ centred])
+    totals = np.empty(4 + k)
+    totals[:4] = n, row_sums.sum(), row_sums @ row_sums, flat @ flat
+    totals[4:] = np.ones(n) @ centred
+    return totals
 
 
 def _balanced_features(centred: np.ndarray) -> np.ndarray:

@@ -124,3 +124,13 @@ def test_from_long_codes_fractional_and_integer_scores_alike():
     df = pd.DataFrame({"unit": [0, 0, 1, 1], "rater": ["a", "b", "a", "b"], "score": [0.5, 1.5, 1.5, 2.5]})
     assert Ratings.from_long(df).code.tolist() == [0, 1, 1, 2]
     assert Ratings.from_long(df.assign(score=df.score * 2)).code.tolist() == [0, 1, 1, 2]
+
+
+def test_long_scales_use_wider_codes_and_still_match_the_long_path():
+    # 200 score points: codes no longer fit int8, counts no longer pack into 62 bits
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 200, size=(40, 6)).astype(float)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    wide = Ratings.from_wide(x, categories=range(200))
+    assert wide.wide_codes.dtype == np.int16
+    _assert_same(wide, _long_twin(x, list(range(200))))
