@@ -245,3 +245,27 @@ def test_store_errors_are_clear(tmp_path):
         store.ingest([write(tmp_path / "x.csv", sheet())], "unknown-session", bank=BANK)
     with pytest.raises(irr.errors.StoreError, match="unknown filter"):
         store.scores(colour="red")
+
+
+def test_ingest_reports_progress_in_batches(tmp_path):
+    calls = []
+    store = Store(tmp_path / "s.sqlite")
+    store.ingest([write(tmp_path / "long.csv", sheet(rows=8))], SESSION, bank=BANK,
+                 progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(32, 32)]                     # one batch of 100,000 holds the whole small file
+
+
+def test_cli_progress_bar_only_for_large_files_on_a_terminal():
+    from irr.cli.store import _ProgressBar
+
+    quiet = _ProgressBar("small.csv", enabled=True)
+    quiet(50_000, 50_000)                          # under 200,000 scores: no bar
+    assert quiet.bar is None
+    off = _ProgressBar("big.csv", enabled=False)   # stderr is not a terminal
+    off(100_000, 1_000_000)
+    assert off.bar is None
+    shown = _ProgressBar("big.csv", enabled=True)
+    for done in (100_000, 200_000, 250_000):
+        shown(done, 250_000)
+    assert shown.bar is not None and shown.shown == 250_000 and shown.bar.pos == 250_000
+    shown.close()
