@@ -59,6 +59,9 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import linalg as _linalg
+from scipy import sparse as _sparse
+from scipy.sparse import csgraph as _csgraph
 from scipy import special as _spc
 from scipy import stats as _sps
 
@@ -114,6 +117,9 @@ class _MeanSquares:
     k_mean: float       # harmonic mean of ratings per unit (for the k forms)
 
 
+_DENSE_CELLS = 50_000_000   # units x raters cells above which incomplete designs take the sparse path
+
+
 @dataclass(frozen=True)
 class _Fit:
     """What every ICC form of one data set shares: design, mean squares, resampler."""
@@ -124,8 +130,8 @@ class _Fit:
     balanced: bool
     dropped: Mapping[str, int]
     mean_squares: _MeanSquares
-    values: np.ndarray          # units x raters scores minus their grand mean, 0 where not rated
-    present: np.ndarray | None  # units x raters, rated or not (None: complete design)
+    values: np.ndarray | None   # units x raters scores minus their grand mean, 0 where not rated
+    present: np.ndarray | None  # units x raters, rated or not (None: complete design, or sparse)
 
 
 def _scores_from_codes(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -171,10 +177,14 @@ def _fit(ratings: Ratings) -> _Fit:
         raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
     rater_used = ratings.rater_counts.sum(axis=1) > 0
     k = int(rater_used.sum())
-    if n * (7 + 3 * k + k * k) > 2_000_000_000:
-        raise InsufficientDataError(
-            f"{n} units x {k} raters is too large a design for the ICC's normal equations in memory"
-        )
+    m = m_all[keep_units].astype(np.float64)
+    if n * k > _DENSE_CELLS:
+        # many raters, few ratings each: sparse sums over the ratings, no units x raters matrix
+        unit = (np.cumsum(keep_units) - 1)[ratings.unit]
+        rater = (np.cumsum(rater_used) - 1)[ratings.rater]
+        y = _scores_from_codes(ratings.code, ratings.categories)
+        s = _henderson_sparse(unit, rater, y - y.mean(), m, k)
+        return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, None, None)
     codes = ratings.wide_codes
     if not keep_units.all():
         codes = codes[keep_units]
@@ -185,7 +195,7 @@ def _fit(ratings: Ratings) -> _Fit:
     np.multiply(values, present, out=values)
     values -= values.sum() / n_ratings
     np.multiply(values, present, out=values)        # centred, and exactly 0 where not rated
-    s = _henderson(values, present, m_all[keep_units].astype(np.float64), n_ratings)
+    s = _henderson(values, present, m, n_ratings)
     return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, values, present)
 
 
@@ -203,18 +213,67 @@ def _henderson(values: np.ndarray, present: np.ndarray, m: np.ndarray, total: in
     unit_mean = unit_sum / m
     flat = values.ravel()
     ss_total = float(flat @ flat)
-    ss_between = float(unit_sum @ unit_mean)
+    if total == n * k:
+        return _henderson_from_sums(ss_total, unit_sum @ unit_mean, rater_sum, n_j, None, m, total)
+    q = rater_sum - unit_mean @ weight
+    gram = (weight / m[:, None]).T @ weight
+    return _henderson_from_sums(ss_total, unit_sum @ unit_mean, rater_sum, n_j, (q, gram), m, total)
+
+
+def _henderson_sparse(unit: np.ndarray, rater: np.ndarray, y: np.ndarray, m: np.ndarray, k: int) -> _MeanSquares:
+    """:func:`_henderson` from one entry per rating (centred ``y``), for designs too sparse for a matrix.
+
+    ``N' diag(1/m) N`` is a k x k product of the sparse units x raters incidence matrix.
+    """
+    n = m.size
+    unit_sum = np.bincount(unit, weights=y, minlength=n)
+    rater_sum = np.bincount(rater, weights=y, minlength=k)
+    n_j = np.bincount(rater, minlength=k).astype(np.float64)
+    unit_mean = unit_sum / m
+    q = rater_sum - np.bincount(rater, weights=unit_mean[unit], minlength=k)
+    incidence = _sparse.csr_matrix((np.ones(y.size), (unit, rater)), shape=(n, k))
+    gram = (incidence.T @ incidence.multiply(1 / m[:, None]).tocsr()).toarray()
+    return _henderson_from_sums(float(y @ y), unit_sum @ unit_mean, rater_sum, n_j, (q, gram), m, y.size)
+
+
+def _reduction(c: np.ndarray, q: np.ndarray) -> float:
+    """``b' q`` for any solution of ``C b = q`` (C singular: its rows sum to zero).
+
+    Fixing the last rater's effect at 0 leaves a positive definite system when
+    the design is connected (Cholesky); a disconnected design falls back to
+    the minimum-norm least-squares solution.  ``b' q`` is the same either way.
+    """
+    if c.shape[0] < 2:
+        return 0.0
+    linked = _sparse.csr_matrix(np.abs(c) > 0)      # raters linked by a unit they both rated
+    n_groups, _ = _csgraph.connected_components(linked, directed=False)
+    if n_groups == 1:
+        try:
+            b = _linalg.solve(c[:-1, :-1], q[:-1], assume_a="pos", check_finite=False)
+            return float(b @ q[:-1])
+        except _linalg.LinAlgError:
+            pass
+    b, *_ = np.linalg.lstsq(c, q, rcond=None)
+    return float(b @ q)
+
+
+def _henderson_from_sums(ss_total: float, ss_between: float, rater_sum: np.ndarray, n_j: np.ndarray,
+                         normal_equations: tuple | None, m: np.ndarray, total: int) -> _MeanSquares:
+    """Henderson III mean squares from the sums of squares and the reduced normal equations.
+
+    ``normal_equations`` is ``(q, N' diag(1/m) N)``, or ``None`` for a complete design.
+    """
+    n, k = m.size, n_j.size
+    ss_between = float(ss_between)
     ss_within = ss_total - ss_between
     rater_part = float((rater_sum**2 / n_j).sum())
     ss_within_raters = ss_total - rater_part
-    if total == n * k:
+    if normal_equations is None:
         r_cols_given_rows = rater_part
     else:
         # Rater effects after absorbing units: C b = q with C = diag(n_j) - N' diag(1/m) N.
-        q = rater_sum - unit_mean @ weight
-        c = np.diag(n_j) - (weight / m[:, None]).T @ weight
-        b, *_ = np.linalg.lstsq(c, q, rcond=None)
-        r_cols_given_rows = float(b @ q)
+        q, gram = normal_equations
+        r_cols_given_rows = _reduction(np.diag(n_j) - gram, q)
     # round-off can leave -1e-16 where a sum of squares is exactly zero
     tiny = 1e-12 * max(ss_total, 1e-300)
     ss_within = ss_within if ss_within > tiny else 0.0
@@ -434,7 +493,7 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
     def build() -> UnitLevelStatistic:
         # features: 1, m, sum, sum^2/m, sum of squares, 1/m, m^2, per-rater value, per-rater count,
         # per-unit (present outer present)/m (k*k), per-rater (present*sum/m)
-        if n * (7 + 3 * k + k * k) > 300_000_000:
+        if fit.values is None or n * (7 + 3 * k + k * k) > 300_000_000:
             raise InsufficientDataError(
                 "too many units x raters for resampling the ICC in memory; use the analytic interval"
             )
@@ -449,7 +508,7 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
         ])
         return UnitLevelStatistic.from_units(features, lambda t: _icc_from_totals(t, k, form))
 
-    return LazyStatistic(build_balanced if fit.present is None else build)
+    return LazyStatistic(build_balanced if fit.present is None and fit.values is not None else build)
 
 
 def _balanced_totals(centred: np.ndarray) -> np.ndarray:
@@ -465,9 +524,9 @@ def _balanced_totals(centred: np.ndarray) -> np.ndarray:
 
 def _balanced_features(centred: np.ndarray) -> np.ndarray:
     """Per unit: 1, row sum, row sum squared, sum of squares, the k scores."""
-    row_sums = centred.sum(axis=1)
-    return np.column_stack([np.ones(centred.shape[0]), row_sums, row_sums**2, (centred**2).sum(axis=1),
-                            centred])
+    ones = np.ones(centred.shape[1])
+    row_sums = centred @ ones
+    return np.column_stack([np.ones(centred.shape[0]), row_sums, row_sums**2, (centred**2) @ ones, centred])
 
 
 def _balanced_mean_squares(t: np.ndarray, k: int) -> _MeanSquares:

@@ -149,7 +149,9 @@ def test_perfect_agreement_does_not_crash():
         assert res.estimate == pytest.approx(1.0) and np.isinf(res.F) and res.p_value == 0.0
 
 
-def test_henderson_components_match_least_squares_fits_in_statsmodels():
+@pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")  # statsmodels, disconnected case
+@pytest.mark.parametrize("connected", [True, False])
+def test_henderson_components_match_least_squares_fits_in_statsmodels(connected):
     # Henderson III from first principles: reductions in the residual sum of squares of
     # OLS fits with unit and rater dummies (statsmodels), against the matrix-product version.
     smf = pytest.importorskip("statsmodels.formula.api")
@@ -158,6 +160,12 @@ def test_henderson_components_match_least_squares_fits_in_statsmodels():
     x[1, 1:] = np.nan                     # units with one rating only
     x[2, :] = np.where(np.isnan(x[2]), np.nan, 2.0)
     x[2, np.flatnonzero(~np.isnan(x[2]))[1:]] = np.nan
+    if not connected:                     # raters 0-2 and 3-5 never share a unit: two separate rooms
+        x[3:25, 3:] = np.nan
+        x[25:, :3] = np.nan
+        x[:3, :] = np.nan
+        x[1, 0] = 3.0
+        x[0, 3:5] = [1.0, 2.0]
     units, raters = np.nonzero(~np.isnan(x))
     df = pd.DataFrame({"u": units.astype(str), "r": raters.astype(str), "y": x[units, raters]})
     sse = {f: smf.ols(f"y ~ {f}", df).fit().ssr for f in ("C(u)", "C(r)", "C(u) + C(r)")}
@@ -166,8 +174,28 @@ def test_henderson_components_match_least_squares_fits_in_statsmodels():
     raters_var = ((sse["C(u)"] - sse["C(u) + C(r)"]) / (k - 1) - residual) / ((total - n) / (k - 1))
     units_var = ((sse["C(r)"] - sse["C(u) + C(r)"]) / (n - 1) - residual) / ((total - k) / (n - 1))
     res = icc(x, "A,1")
-    assert res.n_units == n == 49 and res.dropped["no ratings"] == 1
+    assert res.n_units == n and res.dropped.get("no ratings", 0) == 50 - n
     assert res.variance_components["residual"] == pytest.approx(residual, rel=1e-10)
     assert res.variance_components["raters"] == pytest.approx(raters_var, rel=1e-9)
     assert res.variance_components["units"] == pytest.approx(units_var, rel=1e-10)
     assert res.estimate == pytest.approx(units_var / (units_var + raters_var + residual), rel=1e-10)
+
+
+def test_sparse_path_for_many_raters_equals_the_matrix_path(monkeypatch):
+    # designs with many raters and few ratings per unit skip the units x raters matrix
+    import importlib
+    icc_module = importlib.import_module("irr.stats.icc")
+    x = _incomplete(seed=11, n=120, k=9, per_unit=2)
+    x[0, :] = np.nan
+    x[1, np.flatnonzero(~np.isnan(x[1]))[1:]] = np.nan
+    dense = {form: icc(x, form) for form in FORMS}
+    monkeypatch.setattr(icc_module, "_DENSE_CELLS", 0)
+    for form in FORMS:
+        sparse = icc(x, form)
+        assert sparse.estimate == pytest.approx(dense[form].estimate, abs=1e-12)
+        assert sparse.analytic_ci == pytest.approx(dense[form].analytic_ci, abs=1e-10)
+        assert dict(sparse.variance_components) == pytest.approx(dict(dense[form].variance_components), abs=1e-12)
+        assert sparse.dropped == dense[form].dropped and sparse.n_ratings == dense[form].n_ratings
+    assert np.isnan(icc(x, "A,1").standard_error)       # resampling needs the matrix: a NaN, not a crash
+    with pytest.raises(InsufficientDataError, match="analytic interval"):
+        icc(x, "A,1").confidence_interval(method="bootstrap")
