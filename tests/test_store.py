@@ -269,3 +269,25 @@ def test_cli_progress_bar_only_for_large_files_on_a_terminal():
         shown(done, 250_000)
     assert shown.bar is not None and shown.shown == 250_000 and shown.bar.pos == 250_000
     shown.close()
+
+
+def test_excel_rows_are_named_by_their_sheet_row_and_blank_rows_skipped(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet_ = book.active
+    sheet_.append(["rater_id", "work_id", "task_id", "dimension", "score"])
+    sheet_.append(["T1", "W1", "ela-g8-argument", "claim", 3])
+    sheet_.append([None] * 5)                                    # row 3: blank, not a score
+    sheet_.append(["T2", "W1", "ela-g8-argument", "claim", 9])   # row 4: off the 1-4 scale
+    path = tmp_path / "room.xlsx"
+    book.save(path)
+    store = Store(tmp_path / "s.sqlite")
+    with pytest.raises(SubmissionError) as info:
+        store.ingest([path], SESSION, bank=BANK)
+    assert [(p.row, p.column) for p in info.value.problems] == [(4, "score")]
+    sheet_["E4"] = 2
+    book.save(path)
+    [res] = store.ingest([path], SESSION, bank=BANK)
+    assert (res.n_scores, res.n_rows) == (2, 2)
+    assert store.scores()["rater_id"].tolist() == ["T1", "T2"]

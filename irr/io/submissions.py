@@ -107,8 +107,10 @@ def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str],
         header = [str(c).strip() for c in frame.iloc[0].tolist()]
         body = frame.iloc[1:].reset_index(drop=True)
         body.columns = range(len(header))
+        body.index = np.arange(2, len(body) + 2)      # sheet row numbers (the header is row 1)
         body = _strip_cells(body.fillna("").astype(str))
-        return header, body
+        blank = (body == "").all(axis=1).to_numpy()   # blank rows are not rows, as in CSV
+        return header, body[~blank] if blank.any() else body
     if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         raise _file_problem(path, f"unsupported file type '{path.suffix}'", "save the sheet as .csv or .xlsx")
     try:
