@@ -8,7 +8,7 @@ This module imports nothing from the project: every layer may import it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 

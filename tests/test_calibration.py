@@ -1,10 +1,9 @@
 """Calibration analysis on hand-computable sessions; rule profiles rule by rule."""
-import numpy as np
 import pandas as pd
 import pytest
 
 from irr.analysis.calibration import calibrate
-from irr.analysis.profiles import Profile, load_profile, available_profiles
+from irr.analysis.profiles import load_profile, available_profiles
 from irr.errors import DataError, NotFoundError, ValidationError
 from irr.model import load_bank
 

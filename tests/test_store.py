@@ -1,5 +1,4 @@
 """Ingesting score sheets into the store: validation, idempotence, atomicity, concurrency."""
-import os
 import signal
 import subprocess
 import sys

@@ -22,7 +22,7 @@ All per-rater and per-paper numbers are vectorised pandas group-bys.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from irr.cli.bank import BANK_OPTION
 from irr.errors import SubmissionError, ValidationError

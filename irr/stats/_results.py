@@ -1,7 +1,7 @@
 """Immutable result objects returned by the coefficients (``scipy.stats`` style)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 

@@ -65,7 +65,7 @@ import numpy as np
 
 from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
-from irr.stats._ratings import Ratings, as_ratings, count_row_codes
+from irr.stats._ratings import Ratings, as_ratings
 from irr.stats._results import AgreementResult, p_value_from_z
 from irr.stats._weights import agreement_weights, weights_name
 
@@ -95,11 +95,6 @@ def _fpc(n: int, finite_population: int | None) -> float:
     return 1.0 - n / finite_population
 
 
-def _pattern_key(counts: np.ndarray) -> np.ndarray | None:
-    coded = count_row_codes(counts.astype(np.int64))
-    return None if coded is None else coded[0]
-
-
 def _ratio(num, den):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.divide(num, den)
@@ -107,45 +102,57 @@ def _ratio(num, den):
 
 @dataclass(frozen=True)
 class _UnitCounts:
-    """Unit-level sufficient statistics shared by the multi-rater coefficients."""
+    """Unit-level sufficient statistics shared by the multi-rater coefficients.
 
-    counts: np.ndarray          # (n, K) units with >= 1 rating
-    ratings_per_unit: np.ndarray  # (n,)
+    Rows are distinct count patterns weighted by ``mult`` (how many units have
+    each), or single units (``mult`` all 1) where a statistic needs rater identity.
+    """
+
+    counts: np.ndarray          # (P, K) rows with >= 1 rating
+    ratings_per_unit: np.ndarray  # (P,)
     weights: np.ndarray         # (K, K)
-    pair_agreement: np.ndarray  # (n,) p_a,i (0 where r_i < 2)
-    pairable: np.ndarray        # (n,) bool, r_i >= 2
+    pair_agreement: np.ndarray  # (P,) p_a,i (0 where r_i < 2)
+    pairable: np.ndarray        # (P,) bool, r_i >= 2
+    mult: np.ndarray            # (P,) units per row
     dropped: dict
 
     @property
     def n(self) -> int:
-        return int(self.counts.shape[0])
+        return int(self.mult.sum())
 
     @property
     def n_pairable(self) -> int:
-        return int(self.pairable.sum())
+        return int(self.mult[self.pairable].sum())
 
     @property
     def observed(self) -> float:
-        return float(self.pair_agreement[self.pairable].mean())
+        return float((self.mult * self.pair_agreement)[self.pairable].sum() / self.n_pairable)
 
     @property
     def shares(self) -> np.ndarray:
         """pi_k: mean over units of n_ik / r_i."""
-        return (self.counts / self.ratings_per_unit[:, None]).mean(axis=0)
+        return self.mult @ (self.counts / self.ratings_per_unit[:, None]) / self.n
 
 
-def _unit_counts(ratings: Ratings, weights_matrix: np.ndarray, statistic: str) -> _UnitCounts:
-    counts_all = ratings.counts
-    r_all = ratings.ratings_per_unit
+def _unit_counts(ratings: Ratings, weights_matrix: np.ndarray, statistic: str, *,
+                 per_unit: bool = False) -> _UnitCounts:
+    """Counts per distinct pattern (default) or per unit, with each row's pair agreement."""
+    if per_unit:
+        counts_all = ratings.counts
+        mult_all = np.ones(counts_all.shape[0])
+    else:
+        counts_all, mult_all = ratings.count_patterns()
+    r_all = counts_all.sum(axis=1)
     rated = r_all > 0
     dropped = {}
     if (~rated).any():
-        dropped["no ratings"] = int((~rated).sum())
+        dropped["no ratings"] = int(mult_all[~rated].sum())
     counts = np.asarray(counts_all[rated], dtype=np.float64)
+    mult = np.asarray(mult_all[rated], dtype=np.float64)
     r = r_all[rated].astype(np.float64)
     pairable = r >= 2
     if (~pairable).any():
-        dropped["fewer than 2 ratings (used for chance agreement only)"] = int((~pairable).sum())
+        dropped["fewer than 2 ratings (used for chance agreement only)"] = int(mult[~pairable].sum())
     if not pairable.any():
         raise InsufficientDataError(
             f"{statistic} needs at least one unit with 2 or more ratings; got "
@@ -154,7 +161,7 @@ def _unit_counts(ratings: Ratings, weights_matrix: np.ndarray, statistic: str) -
     weighted = counts @ weights_matrix.T
     agreeing_pairs = (counts * (weighted - 1)).sum(axis=1)
     pair_agreement = np.where(pairable, _ratio(agreeing_pairs, r * (r - 1)), 0.0)
-    return _UnitCounts(counts, r, weights_matrix, pair_agreement, pairable, dropped)
+    return _UnitCounts(counts, r, weights_matrix, pair_agreement, pairable, mult, dropped)
 
 
 def _finish(
@@ -167,6 +174,7 @@ def _finish(
     linearized: np.ndarray | None,
     n_units: int,
     n_raters: int,
+    linearized_weights: np.ndarray | None = None,
     n_ratings: int,
     dropped: dict,
     weights: Any,
@@ -183,9 +191,9 @@ def _finish(
         if linearized is None or n_units < 2:
             standard_error = float("nan")
         else:
-            var = _fpc(n_units, finite_population) / (n_units * (n_units - 1)) * float(
-                ((linearized - estimate) ** 2).sum()
-            )
+            squares = (linearized - estimate) ** 2
+            total = float(squares.sum() if linearized_weights is None else linearized_weights @ squares)
+            var = _fpc(n_units, finite_population) / (n_units * (n_units - 1)) * total
             standard_error = float(np.sqrt(var))
     elif finite_population is not None:
         standard_error *= float(np.sqrt(_fpc(n_units, finite_population)))
@@ -298,8 +306,9 @@ def _multi_rater(
     counts, r, pairable, pair_agreement = u.counts, u.ratings_per_unit, u.pairable, u.pair_agreement
 
     def build() -> UnitLevelStatistic:
+        # one row per distinct count pattern: resampling units is resampling their patterns
         features = np.column_stack(
-            [np.ones(n), pairable.astype(float), pair_agreement, counts / r[:, None]]
+            [np.ones(len(r)), pairable.astype(float), pair_agreement, counts / r[:, None]]
         )
 
         def statistic_from_totals(t: np.ndarray) -> np.ndarray:
@@ -307,7 +316,7 @@ def _multi_rater(
             pi_t = t[..., 3:] / t[..., :1]
             return _kappa(pa_t, chance(pi_t, w))
 
-        return UnitLevelStatistic.from_units(features, statistic_from_totals, _pattern_key(counts))
+        return UnitLevelStatistic(features, u.mult.astype(np.int64), statistic_from_totals)
 
     details = details_fn(u, pi) if details_fn else {}
     return _finish(
@@ -317,9 +326,10 @@ def _multi_rater(
         observed=pa,
         expected=pe,
         linearized=unit,
+        linearized_weights=u.mult,
         n_units=n,
         n_raters=ratings.n_raters,
-        n_ratings=int(r.sum()),
+        n_ratings=int(u.mult @ r),
         dropped=u.dropped,
         weights=weights,
         alternative=alternative,
@@ -387,17 +397,17 @@ def percent_agreement(
 
     def details(u: _UnitCounts, pi: np.ndarray) -> dict:
         n_ik = u.counts
-        pairs_same = (n_ik * (n_ik - 1)).sum(axis=0)
-        pairs_all = (n_ik * (u.ratings_per_unit[:, None] - 1)).sum(axis=0)
+        pairs_same = u.mult @ (n_ik * (n_ik - 1))
+        pairs_all = u.mult @ (n_ik * (u.ratings_per_unit[:, None] - 1))
         specific = _ratio(pairs_same, pairs_all)
         present = n_ik > 0
         lowest = np.where(present, x[None, :], np.inf).min(axis=1)
         highest = np.where(present, x[None, :], -np.inf).max(axis=1)
-        within = (highest - lowest <= tolerance + 1e-12)[u.pairable]
+        within_share = (u.mult * (highest - lowest <= tolerance + 1e-12))[u.pairable].sum() / u.n_pairable
         return {
             "tolerance": tolerance,
             "per_category": {float(v): float(s) for v, s in zip(x, specific)},
-            "all_within_tolerance": float(within.mean()),
+            "all_within_tolerance": float(within_share),
         }
 
     name = "percent_agreement" if tolerance == 0 else f"agreement_within_{tolerance:g}"
@@ -446,10 +456,10 @@ def fleiss_kappa(
     def details(u: _UnitCounts, pi: np.ndarray) -> dict:
         if weights_name(weights) != "identity":
             return {}
-        n_ik, r = u.counts[u.pairable], u.ratings_per_unit[u.pairable]
-        p_bar = n_ik.sum(axis=0) / r.sum()
-        disagreement = (n_ik * (r[:, None] - n_ik)).sum(axis=0)
-        denom = (r * (r - 1)).sum() * p_bar * (1 - p_bar)
+        n_ik, r, mult = u.counts[u.pairable], u.ratings_per_unit[u.pairable], u.mult[u.pairable]
+        p_bar = mult @ n_ik / (mult @ r)
+        disagreement = mult @ (n_ik * (r[:, None] - n_ik))
+        denom = (mult @ (r * (r - 1))) * p_bar * (1 - p_bar)
         per = 1 - _ratio(disagreement, denom)
         cats = as_ratings(data, categories).categories
         return {"per_category": {float(v): float(k) for v, k in zip(cats, per)}}
@@ -554,7 +564,7 @@ def conger_kappa(
     w = agreement_weights(ratings.categories, weights)
     if ratings.n_categories < 2:
         raise InsufficientDataError("Conger's kappa needs a scale of at least 2 score points")
-    u = _unit_counts(ratings, w, "Conger's kappa")
+    u = _unit_counts(ratings, w, "Conger's kappa", per_unit=True)   # rater-specific terms need units
     rated_units = np.flatnonzero(ratings.ratings_per_unit > 0)
     codes = ratings.wide_codes[rated_units]          # (n, R), -1 = not rated
     n, n_raters = codes.shape

@@ -18,14 +18,14 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from irr import __version__
 from irr.errors import ConflictError, IrrError, NotFoundError, StoreBusyError, StoreError
-from irr.io.submissions import STORED_COLUMNS, Submission, read_manifest, read_submission
+from irr.io.submissions import Submission, read_manifest, read_submission
 from irr.model.bank import Bank, load_bank
 from irr.model.session import Session
 from irr.stats import Ratings
