@@ -110,3 +110,33 @@ def test_check_finds_term_ids_that_lead_nowhere(filled):
     assert filled.check() == []
     filled._conn.execute("UPDATE scores SET dimension = 9999 WHERE rowid IN (SELECT rowid FROM scores LIMIT 2)")
     assert filled.check() == ["2 score row(s) have a dimension id missing from the terms table"]
+
+
+@pytest.mark.filterwarnings("ignore:pandas only supports SQLAlchemy")   # the proxy connection below
+def test_scores_read_one_snapshot_while_another_process_replaces_a_file(filled, monkeypatch):
+    # a writer deletes rows between two windows of the read: the read must not notice
+    monkeypatch.setattr(store_module, "_ROWID_WINDOW", 7)
+    expected = filled.scores()
+    writer = sqlite3.connect(filled.path, isolation_level=None, timeout=5)
+    real = filled._conn
+
+    class WriteAfterFirstWindow:
+        windows = 0
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, sql, *args):
+            out = real.execute(sql, *args)
+            if "group_concat" in sql:
+                WriteAfterFirstWindow.windows += 1
+                if WriteAfterFirstWindow.windows == 1:
+                    writer.execute("DELETE FROM scores WHERE file_id = (SELECT id FROM files WHERE name = 'south.csv')")
+            return out
+
+    monkeypatch.setattr(filled, "_conn", WriteAfterFirstWindow())
+    pd.testing.assert_frame_equal(filled.scores(), expected)
+    assert WriteAfterFirstWindow.windows > 1
+    monkeypatch.setattr(filled, "_conn", real)
+    assert "south.csv" not in set(filled.scores()["file"])      # the delete did land afterwards
+    writer.close()

@@ -430,9 +430,6 @@ class Ratings:
             categories=scale,
             unit_labels=unit_labels,
             rater_labels=None,
-            unit=None,
-            rater=None,
-            code=None,
             counts=np.round(mat).astype(np.int64),
         )
 

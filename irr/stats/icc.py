@@ -387,7 +387,8 @@ class ICCResult:
     ----------
     form : str            McGraw & Wong name ("A,1", ...).
     estimate : float
-    standard_error : float    Jackknife SE over units (no closed form is standard).
+    standard_error : float    Jackknife SE over units (no closed form is standard); NaN for
+                              incomplete designs too large to resample in memory.
     F, df1, df2 : float       McGraw & Wong F test of H0: ICC = 0.
     p_value : float           P(F > observed); ``alternative`` is "greater".
     n_units, n_raters, n_ratings : int
