@@ -48,14 +48,20 @@ Metric = Union[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]
 def coincidence_matrix(data, *, categories=None) -> np.ndarray:
     """The K x K coincidence matrix :math:`o_{ck}` of pairable values.
 
+    .. math::  o_{ck} = \\sum_u \\frac{n_{uc} (n_{uk} - [c = k])}{m_u - 1}
+
+    over units with :math:`m_u \\ge 2` ratings (Krippendorff 2011); all zeros
+    when no unit has two ratings.
+
     Examples
     --------
     >>> import numpy as np
     >>> coincidence_matrix(np.array([[1, 1], [1, 2]]), categories=[1, 2]).tolist()
     [[2.0, 1.0], [1.0, 0.0]]
     """
-    _, weight, _, per_pattern, _ = _pairable_patterns(as_ratings(data, categories))
-    k = int(np.sqrt(per_pattern.shape[1]))
+    ratings = as_ratings(data, categories)
+    _, weight, _, per_pattern, _ = _pairable_patterns(ratings)
+    k = ratings.n_categories
     return (weight @ per_pattern).reshape(k, k)
 
 
@@ -74,8 +80,6 @@ def _pairable_patterns(ratings):
         dropped["no ratings"] = int(mult_all[m_all == 0].sum())
     pairable = m_all >= 2
     counts = patterns_all[pairable].astype(np.float64)
-    if counts.shape[0] == 0:
-        raise InsufficientDataError("Krippendorff's alpha needs at least one unit with 2 or more ratings")
     m = m_all[pairable].astype(np.float64)
     k = counts.shape[1]
     scaled = counts / (m - 1)[:, None]
@@ -185,6 +189,8 @@ def krippendorff_alpha(
     values = ratings.categories
     # alpha depends on a unit only through its count row: work on the distinct rows
     counts, weight, m, per_pattern, dropped = _pairable_patterns(ratings)
+    if counts.shape[0] == 0:
+        raise InsufficientDataError("Krippendorff's alpha needs at least one unit with 2 or more ratings")
     k = values.size
     o = (weight @ per_pattern).reshape(k, k)
     marg = o.sum(axis=1)

@@ -135,3 +135,10 @@ def test_perfect_agreement_is_one():
     x = np.array([[1, 1, 1], [2, 2, NA], [4, 4, 4]])
     for level in ("nominal", "ordinal", "interval", "ratio"):
         assert krippendorff_alpha(x, level, categories=[1, 2, 3, 4]).estimate == pytest.approx(1.0)
+
+
+def test_coincidences_are_zero_without_a_pairable_unit_and_alpha_says_why():
+    single = np.array([[1, np.nan], [np.nan, 2]])
+    assert coincidence_matrix(single, categories=[1, 2, 3]).tolist() == [[0.0] * 3] * 3
+    with pytest.raises(InsufficientDataError, match="at least one unit with 2 or more ratings"):
+        krippendorff_alpha(single, categories=[1, 2, 3])
