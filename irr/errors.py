@@ -27,6 +27,16 @@ class CategoryError(DataError):
     """A score is not a point of the declared category scale."""
 
 
+class NonNumericScaleError(CategoryError):
+    """A statistic needs numeric score values (weights, distances, ICC) but some
+    categories of the scale are labels without one (e.g. ``'blank'``)."""
+
+
+class UnorderedScaleError(CategoryError):
+    """A statistic needs the order of the categories (ordinal alpha) but the
+    scale is a set of labels whose order nobody declared."""
+
+
 class InsufficientDataError(DataError):
     """Too few units, ratings or raters for the statistic requested."""
 
@@ -79,6 +89,10 @@ class BankError(ValidationError):
 
 class SubmissionError(ValidationError):
     """A scorer submission file is invalid and was rejected whole."""
+
+
+class FolderNotEmptyError(IrrError, FileExistsError):
+    """``irr init`` was pointed at a folder that already holds files (and no ``--force``)."""
 
 
 class NotFoundError(IrrError, LookupError):

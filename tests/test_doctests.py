@@ -6,7 +6,8 @@ import pytest
 
 MODULES = [
     "irr.stats._ratings", "irr.stats._weights", "irr.stats.chance_corrected", "irr.stats.krippendorff",
-    "irr.stats.icc", "irr.stats.pairwise", "irr.stats.tables",
+    "irr.stats.icc", "irr.stats.pairwise", "irr.stats.tables", "irr.stats._results", "irr.stats._inference",
+    "irr.resources",
 ]
 
 

@@ -26,10 +26,42 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["UnitLevelStatistic", "LazyStatistic", "compress_patterns"]
+__all__ = ["UnitLevelStatistic", "LazyStatistic", "compress_patterns", "pair_kernel_moments"]
 
 # Cells (replicates x patterns) handled per batch: bounds memory at ~400 MB of int64.
 _BATCH_CELLS = 50_000_000
+
+
+def pair_kernel_moments(pi: np.ndarray, kernel: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """Hoeffding moments of a pair kernel when ratings are i.i.d. with probabilities ``pi``.
+
+    For independent ratings X, Y ~ pi and a kernel ``h(x, y)`` (agreement
+    weights or squared distances, symmetrised as (h + h')/2):
+
+    .. math::  \\mu = \\pi' h \\pi, \\quad g(x) = (h\\pi)_x - \\mu, \\quad
+               E\\phi^2 = Var\\,h(X, Y) - 2 Var\\,g(X)
+
+    where :math:`\\phi(x, y) = h(x, y) - g(x) - g(y) - \\mu` is the degenerate
+    part (Hoeffding 1948).  A within-unit mean over the :math:`r(r-1)` ordered
+    pairs of r ratings then has linear part :math:`(2/r)\\sum_a g(X_a)` and a
+    degenerate remainder of variance :math:`2 E\\phi^2 / (r(r-1))`; these give
+    the variance of agreement coefficients under the null of independent raters.
+
+    Returns ``mu``, ``g`` (K,) and ``E phi^2``.
+
+    >>> mu, g, ephi2 = pair_kernel_moments(np.array([0.5, 0.5]), np.eye(2))
+    >>> float(mu), g.tolist(), float(ephi2)
+    (0.5, [0.0, 0.0], 0.25)
+    """
+    pi = np.asarray(pi, dtype=np.float64)
+    h = (np.asarray(kernel, dtype=np.float64) + np.asarray(kernel, dtype=np.float64).T) / 2
+    mu = float(pi @ h @ pi)
+    g = h @ pi - mu
+    var_h = float(pi @ (h * h) @ pi) - mu * mu
+    var_g = float(pi @ (g * g))
+    ephi2 = var_h - 2 * var_g
+    # a difference of moments: below round-off of its terms it is exactly 0
+    return mu, g, ephi2 if ephi2 > 1e-12 * (abs(var_h) + mu * mu) else 0.0
 
 
 def compress_patterns(features: np.ndarray, key: np.ndarray | None = None):

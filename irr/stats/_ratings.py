@@ -1,8 +1,9 @@
 """`Ratings`: integer-coded ratings on a declared category scale.
 
 Every coefficient in :mod:`irr.stats` works from this one representation, the
-ordered score values of the scale plus the ratings in one of two equivalent
-forms (the other is derived on first use):
+categories of the scale (a :class:`Scale`: labels, numeric values where they
+have one, whether the order counts) plus the ratings as category codes in one
+of two equivalent forms (the other is derived on first use):
 
 * three parallel integer arrays (unit code, rater code, category code), one
   entry per observed rating -- what long data gives;
@@ -13,18 +14,27 @@ From these the sufficient statistics (unit x category counts, their distinct
 patterns, rater x category counts, rater pair contingency tables) are built with
 ``np.bincount`` or, for the code matrix, by packing each unit's counts into one
 integer (:func:`pack_unit_counts`).
+
+Categories may be labels (condition codes such as ``'blank'``, pass/fail,
+diagnoses): nominal coefficients need only the codes; statistics that need
+numbers (weights, distances, ICC) ask :meth:`Ratings.require_numeric`, those
+that need an order :meth:`Ratings.require_order`.  Numeric scales keep the
+integer fast paths: labels are looked up only when a score is not a number.
 """
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from irr.errors import CategoryError, DataError, RaterIdentityError
+from irr.errors import CategoryError, DataError, NonNumericScaleError, RaterIdentityError, UnorderedScaleError
 
-__all__ = ["Ratings", "as_ratings", "count_row_codes", "pack_unit_counts", "unpack_unit_counts"]
+__all__ = [
+    "Ratings", "Scale", "as_ratings", "NonNumericScaleError", "UnorderedScaleError",
+    "count_row_codes", "pack_unit_counts", "unpack_unit_counts",
+]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -56,45 +66,368 @@ def _code_dtype(n: int) -> type:
     return np.int32 if n < 2**31 - 1 else np.int64
 
 
-def _declared_scale(categories: Any, observed: np.ndarray | None) -> np.ndarray:
-    """The ordered, distinct score values of the scale as float64."""
-    if categories is None:
-        if observed is None or observed.size == 0:
-            raise DataError("no ratings given and no `categories` declared: nothing to analyse")
-        return np.unique(observed.astype(np.float64))
-    values = np.asarray(list(categories) if not isinstance(categories, np.ndarray) else categories)
-    try:
-        values = values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise CategoryError(
-            f"categories must be numeric score values, got {list(values)[:8]!r}; "
-            "code the scale as numbers (e.g. 1..4)"
-        ) from None
-    if values.ndim != 1 or values.size == 0:
-        raise CategoryError("categories must be a non-empty 1-D sequence of score values")
-    if not np.all(np.isfinite(values)):
-        raise CategoryError("categories must be finite numbers")
-    uniq = np.unique(values)
-    if uniq.size != values.size:
-        raise CategoryError(f"categories contain duplicates: {list(values)}")
-    return uniq
+_REL_TOL = 1e-9           # scores match a scale point within 1e-9 of the scale's spread
 
 
-def _encode_scores(scores: np.ndarray, scale: np.ndarray, where: str) -> np.ndarray:
-    """Map score values onto category codes 0..K-1; every score must be on the scale."""
-    codes = np.searchsorted(scale, scores)
-    codes_clipped = np.minimum(codes, scale.size - 1)
-    bad = scale[codes_clipped] != scores
+def _show(label: Any) -> str:
+    """A category label as it reads in a message: ``2``, ``2.5``, ``'blank'``."""
+    label = _plain(label)
+    if isinstance(label, (bool, np.bool_)):
+        return str(label)
+    if isinstance(label, (int, float)):
+        short = f"{label:g}"
+        return short if float(short) == label else repr(float(label))   # 0.3000001, not 0.3
+    return repr(label)
+
+
+def _show_list(labels: Sequence[Any], limit: int = 8) -> str:
+    shown = ", ".join(_show(v) for v in list(labels)[:limit])
+    return shown + (", …" if len(labels) > limit else "")
+
+
+def _tolerance(points: np.ndarray) -> float:
+    """Absolute matching tolerance: 1e-9 of the spread of the numeric points (or of 1)."""
+    if points.size == 0:
+        return 0.0
+    spread = float(points.max() - points.min())
+    return _REL_TOL * (spread if spread > 0 else max(1.0, float(np.abs(points).max())))
+
+
+def _as_numbers(raw: np.ndarray) -> np.ndarray:
+    """Each entry as a float; NaN where it is not a number (a label, or missing).
+
+    Numeric-looking strings ("3", read from a CSV) are numbers; booleans are 0/1.
+    """
+    if raw.dtype.kind in "biuf":
+        return raw.astype(np.float64, copy=False)
+    return pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+
+
+def _reject_infinite(numbers: np.ndarray, where: str, weight: np.ndarray | None = None) -> None:
+    """The one error for infinite scores, wide or long (``weight``: scores per entry)."""
+    bad = np.isinf(numbers)
     if bad.any():
-        offenders = np.unique(scores[bad])
-        shown = ", ".join(f"{v:g}" for v in offenders[:10])
+        n_bad = int(bad.sum()) if weight is None else int(weight[bad].sum())
         raise CategoryError(
-            f"{int(bad.sum())} score(s) in {where} are not points of the declared scale "
-            f"[{', '.join(f'{v:g}' for v in scale)}]: {shown}"
-            + (" ..." if offenders.size > 10 else "")
-            + "; fix the scores or declare the full scale with `categories=`"
+            f"{n_bad} score(s) in {where} are infinite; scores must be finite "
+            "numbers or category labels (leave a score empty or NaN when it was not given)"
         )
-    return codes_clipped.astype(np.int8 if scale.size <= 127 else np.int32)
+
+
+class Scale:
+    """The declared categories: their labels, numeric values and whether they are ordered.
+
+    ``labels`` is a float64 array when every label is a number, else an object
+    array (e.g. ``['blank', 1.0, 2.0]``); ``points`` holds the numeric value of
+    each category (NaN for a label with none, e.g. ``'blank'``); ``ordered``
+    says whether the order of the labels is the order of the scale (always for
+    numbers, for labels when given as a sequence or an ordered Categorical).
+    Immutable; accepted wherever ``categories=`` is.
+    """
+
+    __slots__ = ("labels", "points", "ordered")
+
+    def __init__(self, labels: np.ndarray, points: np.ndarray, ordered: bool):
+        self.labels = _readonly(labels)
+        self.points = _readonly(np.asarray(points, dtype=np.float64))
+        self.ordered = bool(ordered)
+
+    @classmethod
+    def numeric(cls, values: np.ndarray) -> "Scale":
+        values = np.asarray(values, dtype=np.float64)
+        return cls(values, values, True)
+
+    @property
+    def size(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def is_numeric(self) -> bool:
+        """Every category has a numeric value."""
+        return not np.isnan(self.points).any()
+
+    @property
+    def is_plain_numeric(self) -> bool:
+        """The labels are the numeric values (the fast integer paths apply)."""
+        return (self.labels.dtype == np.float64 and np.array_equal(self.labels, self.points)
+                and bool(np.all(np.diff(self.labels) > 0)))
+
+    def same_as(self, other: "Scale", check_order: bool = True) -> bool:
+        """Same categories and values (numbers within the tolerance), and the same ``ordered``."""
+        if self.size != other.size or (check_order and self.ordered != other.ordered):
+            return False
+        if self.labels.dtype == np.float64 and other.labels.dtype == np.float64:
+            same_labels = np.allclose(self.labels, other.labels, rtol=0,
+                                      atol=max(_tolerance(self.labels), _tolerance(other.labels)))
+        else:
+            same_labels = list(self.labels) == list(other.labels)
+        nan = np.isnan(self.points)
+        return (same_labels and np.array_equal(nan, np.isnan(other.points))
+                and np.allclose(self.points[~nan], other.points[~nan], rtol=1e-12, atol=0))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scale) and self.same_as(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        if self.is_plain_numeric:
+            return f"Scale([{_show_list(self.labels, 50)}])"
+        pairs = ", ".join(f"{_show(k)}: {'None' if np.isnan(v) else _show(v)}"
+                          for k, v in zip(self.labels, self.points))
+        return f"Scale({{{pairs}}}, ordered={self.ordered})"
+
+    # ------------------------------------------------------------- encode
+    def _number_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Numeric labels sorted, and the category code of each."""
+        if self.labels.dtype == np.float64:
+            order = np.argsort(self.labels, kind="stable")
+            return self.labels[order], order
+        numbers = _as_numbers(self.labels)
+        codes = np.flatnonzero(~np.isnan(numbers))
+        order = np.argsort(numbers[codes], kind="stable")
+        return numbers[codes][order], codes[order]
+
+    def encode(self, raw: np.ndarray, where: str) -> np.ndarray:
+        """Category code of each (non-missing) score; every score must be on the scale.
+
+        Numbers match a numeric label within the tolerance (so ``0.1 + 0.2`` is
+        the point ``0.3``); other values match a label exactly.  Scores given as
+        objects (labels, or numbers and labels) are matched once per distinct
+        value, then spread back with the factorization.
+        """
+        if raw.dtype == object:
+            inverse, uniques = _distinct(raw)
+            return self._match(uniques, np.bincount(inverse, minlength=uniques.size), where)[inverse]
+        return self._match(raw, None, where)
+
+    def _match(self, raw: np.ndarray, weight: np.ndarray | None, where: str) -> np.ndarray:
+        """Codes of ``raw`` (each standing for ``weight`` scores, default 1), or the error."""
+        numbers = _as_numbers(raw)
+        _reject_infinite(numbers, where, weight)
+        is_number = ~np.isnan(numbers)
+        codes = np.full(raw.shape[0], -1, dtype=np.int64)
+        points, point_codes = self._number_index()
+        if is_number.any() and points.size:
+            x = numbers[is_number] if not is_number.all() else numbers
+            right = np.minimum(np.searchsorted(points, x), points.size - 1)
+            left = np.maximum(right - 1, 0)
+            nearest = np.where(np.abs(points[left] - x) <= np.abs(points[right] - x), left, right)
+            hit = np.abs(points[nearest] - x) <= _tolerance(points)
+            codes[is_number] = np.where(hit, point_codes[nearest], -1)
+        if not is_number.all() and self.labels.dtype == object:
+            lookup = pd.Index(list(self.labels), dtype=object)
+            codes[~is_number] = lookup.get_indexer(raw[~is_number])
+        bad = codes < 0
+        if bad.any():
+            shown = raw[bad] if raw.dtype == object else numbers[bad]
+            offenders = pd.unique(pd.Series(shown, dtype=object))
+            n_bad = int(bad.sum()) if weight is None else int(weight[bad].sum())
+            raise CategoryError(
+                f"{n_bad} score(s) in {where} are not points of the declared scale "
+                f"[{_show_list(self.labels, 50)}]: {_show_list(offenders, 10).replace(', …', ' ...')}"
+                "; fix the scores or declare the full scale with `categories=`"
+            )
+        return codes.astype(np.int8 if self.size <= 127 else np.int32)
+
+
+def _distinct(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each entry into the distinct entries of an object array, and those entries."""
+    inverse, uniques = pd.factorize(raw)
+    return inverse, np.asarray(uniques, dtype=object)
+
+
+def _merge_close(values: np.ndarray) -> np.ndarray:
+    """Distinct values, those within the tolerance of their neighbour taken as one point."""
+    uniq = np.unique(values)
+    if uniq.size < 2:
+        return uniq
+    keep = np.r_[True, np.diff(uniq) > _tolerance(uniq)]
+    return uniq[keep]
+
+
+def _label_sort_key(label: Any) -> tuple[str, str]:
+    return (type(label).__name__, str(label))
+
+
+def _normalise_labels(items: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """Declared labels as plain Python values, and their numbers (NaN for a label)."""
+    plain = [_plain(v) for v in items]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in plain):
+        numbers = np.array(plain, dtype=np.float64)     # score values: no parsing needed
+        if np.isnan(numbers).any():
+            raise CategoryError("categories contain a missing value (None/NaN); every category needs a label")
+        _reject_infinite(numbers, "`categories`")
+        return numbers.tolist(), numbers
+    raw = np.empty(len(items), dtype=object)
+    raw[:] = plain
+    numbers = _as_numbers(raw)
+    _reject_infinite(numbers, "`categories`")
+    if pd.isna(raw).any():
+        raise CategoryError("categories contain a missing value (None/NaN); every category needs a label")
+    labels = [float(n) if not np.isnan(n) else v for v, n in zip(raw, numbers)]
+    return labels, numbers
+
+
+def _label_array(labels: Sequence[Any], numbers: np.ndarray) -> np.ndarray:
+    if not np.isnan(numbers).any():
+        return numbers.astype(np.float64)
+    out = np.empty(len(labels), dtype=object)
+    out[:] = labels
+    return out
+
+
+def _check_distinct(labels: list[Any], numbers: np.ndarray) -> None:
+    is_number = ~np.isnan(numbers)
+    nums = np.sort(numbers[is_number])
+    close = np.flatnonzero(np.diff(nums) <= _tolerance(nums)) if nums.size > 1 else np.array([], int)
+    text = [v for v, n in zip(labels, is_number) if not n]
+    dup_text = sorted({v for v in text if text.count(v) > 1}, key=_label_sort_key)
+    if close.size or dup_text:
+        dups = [float(nums[i]) for i in close] + dup_text
+        raise CategoryError(f"categories contain duplicates: {_show_list(dups)}; list each category once")
+
+
+def _parse_categories(categories: Any, ordered: bool | None = None) -> Scale:
+    """A :class:`Scale` from what ``categories=`` accepts.
+
+    * a sequence of numbers: the score values (sorted);
+    * a sequence of labels (or of labels and numbers): the categories in the
+      order of the scale;
+    * a mapping label -> numeric value or None (a label without a value, e.g.
+      ``{'blank': None, 1: 1, 2: 2}``): numeric weights and distances use the
+      values; when every value is a number the scale is ordered by value;
+    * a pandas ``CategoricalDtype``/``Categorical``: its categories (ordered if it is);
+    * a :class:`Scale`.
+    """
+    if isinstance(categories, Scale):
+        return categories
+    if isinstance(categories, (pd.CategoricalDtype, pd.Categorical)):
+        return _parse_categories(list(categories.categories), ordered=bool(categories.ordered))
+    if isinstance(categories, (str, bytes)):
+        raise CategoryError(
+            f"categories must be a sequence or a mapping of categories, got the string {categories!r}; "
+            f"write [{categories!r}] for a one-category scale"
+        )
+    if isinstance(categories, Mapping):
+        labels, numbers = _normalise_labels(list(categories.keys()))
+        raw_points = [_plain(v) for v in categories.values()]
+        points = np.full(len(raw_points), np.nan)
+        for i, (label, value) in enumerate(zip(labels, raw_points)):
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                continue
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+                raise CategoryError(
+                    f"categories maps {_show(label)} to {value!r}; give each label a number "
+                    "(its score value) or None (a label with no numeric value)"
+                )
+            if not np.isfinite(value):
+                raise CategoryError(f"categories maps {_show(label)} to {value!r}; score values must be finite")
+            points[i] = float(value)
+        if not labels:
+            raise CategoryError("categories must name at least one category")
+        _check_distinct(labels, numbers)
+        label_arr = _label_array(labels, numbers)
+        if not np.isnan(points).any():
+            order = np.argsort(points, kind="stable")   # a numeric scale is ordered by value
+            return Scale(label_arr[order], points[order], True)
+        return Scale(label_arr, points, bool(ordered))
+    if isinstance(categories, np.ndarray):
+        if categories.ndim != 1:
+            raise CategoryError("categories must be a non-empty 1-D sequence of score values or labels")
+        items = list(categories)
+    else:
+        try:
+            items = list(categories)
+        except TypeError:
+            raise CategoryError(
+                f"categories must be a sequence of score values or labels, or a mapping, got {categories!r}"
+            ) from None
+    if not items:
+        raise CategoryError("categories must be a non-empty 1-D sequence of score values or labels")
+    if any(isinstance(v, (list, tuple, np.ndarray)) for v in items):
+        raise CategoryError("categories must be a non-empty 1-D sequence of score values or labels")
+    labels, numbers = _normalise_labels(items)
+    _check_distinct(labels, numbers)
+    if not np.isnan(numbers).any():
+        values = np.sort(numbers)
+        if ordered and not np.array_equal(values, numbers):
+            raise CategoryError(
+                f"the ordered categories [{_show_list(numbers, 50)}] are not in the order of their "
+                "values; numeric scales are ordered by value"
+            )
+        return Scale.numeric(values)
+    return Scale(_label_array(labels, numbers), numbers, True if ordered is None else ordered)
+
+
+def _infer_scale(numbers: np.ndarray, labels: np.ndarray | None) -> Scale:
+    """The scale of the values observed: numbers sorted, then labels sorted; labels unordered."""
+    points = _merge_close(numbers) if numbers.size else np.empty(0)
+    if labels is None or labels.size == 0:
+        if points.size == 0:
+            raise DataError("no ratings given and no `categories` declared: nothing to analyse")
+        return Scale.numeric(points)
+    distinct = sorted(pd.unique(pd.Series(labels, dtype=object)), key=_label_sort_key)
+    out = np.empty(points.size + len(distinct), dtype=object)
+    out[:] = [float(v) for v in points] + list(distinct)
+    return Scale(out, np.r_[points, np.full(len(distinct), np.nan)], False)
+
+
+def _scale_of(categories: Any, raw: np.ndarray | None, declared: Scale | None = None,
+              weight: np.ndarray | None = None) -> Scale:
+    """The declared scale, else the one declared by a Categorical, else the values observed.
+
+    ``raw`` holds the scores, or their distinct values when ``weight`` (how many
+    scores each stands for) is given.
+    """
+    if categories is not None:
+        return _parse_categories(categories)
+    if declared is not None:
+        return declared
+    if raw is None or raw.size == 0:
+        raise DataError("no ratings given and no `categories` declared: nothing to analyse")
+    if raw.dtype == object and weight is None:          # labels: look at each distinct value once
+        inverse, raw = _distinct(raw)
+        weight = np.bincount(inverse, minlength=raw.size)
+    numbers = _as_numbers(raw)
+    _reject_infinite(numbers, "the ratings", weight)
+    is_label = np.isnan(numbers)
+    return _infer_scale(numbers[~is_label], raw[is_label] if is_label.any() else None)
+
+
+def _encode_distinct(raw: np.ndarray, categories: Any, declared: Scale | None, where: str
+                     ) -> tuple[np.ndarray, Scale]:
+    """Codes (-1 = missing) and scale of an object array of numbers, labels and None/NaN,
+    looking at each distinct value once (a hash factorization, no per-rating parsing)."""
+    inverse, uniques = _distinct(raw)                   # -1 where missing
+    present = inverse >= 0
+    weight = np.bincount(inverse[present], minlength=uniques.size)
+    scale = _scale_of(categories, uniques, declared, weight)
+    unique_codes = scale._match(uniques, weight, where)
+    codes = np.where(present, unique_codes[np.maximum(inverse, 0)], -1)
+    return codes.astype(np.int8 if scale.size <= 127 else np.int32), scale
+
+
+def _numeric_message(statistic: str, scale: Scale) -> str:
+    """Why ``statistic`` cannot run on a scale with labels, and what to do."""
+    missing = [v for v, p in zip(scale.labels, scale.points) if np.isnan(p)]
+    nominal = ("or use a nominal coefficient (percent agreement, unweighted kappas, AC1, "
+               "Brennan-Prediger, nominal alpha)")
+    if len(missing) == scale.size:
+        pairs = ", ".join(f"{_show(v)}: {i + 1}" for i, v in enumerate(missing[:2]))
+        return (
+            f"{statistic} cannot be computed without numeric score values; the categories are labels "
+            f"({_show_list(missing, 5)}): give each its value, e.g. categories={{{pairs}, …}} "
+            f"(None for a label with no value), {nominal}"
+        )
+    which = (f"the category {_show(missing[0])} has" if len(missing) == 1
+             else f"the categories {_show_list(missing, 5)} have")
+    return (
+        f"{statistic} cannot be computed without numeric score values; {which} none: "
+        "leave their ratings out with ratings.numeric_only() "
+        f"(they are then counted in `dropped`), {nominal}"
+    )
 
 
 _FAST_SPAN = 250          # integer scales spanning at most this many points take the fast path
@@ -109,7 +442,7 @@ def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, 
     contiguous scale the code is then the shifted score minus one, otherwise a
     lookup table gives it.
     ``None`` (use the general path, which also words the errors) when a score is
-    not an integer, lies off the declared scale, or the scale is wide.
+    not an integer, lies off the declared scale, the scale is wide or has labels.
     """
     if values.size == 0:
         return None
@@ -120,7 +453,10 @@ def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, 
     if categories is None:
         base, top = low, high
     else:
-        scale = _declared_scale(categories, None)
+        declared = _parse_categories(categories)
+        if not declared.is_plain_numeric:
+            return None
+        scale = declared.labels
         if np.any(scale != np.floor(scale)) or low < scale[0] or high > scale[-1]:
             return None
         base, top = float(scale[0]), float(scale[-1])
@@ -160,19 +496,59 @@ def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, 
     return codes, scale
 
 
-def _encode_wide(values: np.ndarray, categories: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Units x raters code matrix (-1 = not rated) and the scale, validating every score."""
-    fast = _encode_wide_fast(values, categories)
-    if fast is not None:
-        return fast
-    if np.isinf(values).any():
-        raise CategoryError("ratings contain infinite values")
+def _encode_wide(values: np.ndarray, categories: Any, declared: Scale | None = None
+                 ) -> tuple[np.ndarray, Scale]:
+    """Units x raters code matrix (-1 = not rated) and the scale, validating every score.
+
+    ``values`` is a float array (NaN = not rated) or an object array of numbers
+    and labels (None/NaN = not rated).
+    """
+    if values.dtype == object:
+        codes, scale = _encode_distinct(values.ravel(), categories, declared, "the ratings")
+        return codes.reshape(values.shape), scale
+    if declared is None or categories is not None:
+        fast = _encode_wide_fast(values, categories)
+        if fast is not None:
+            return fast[0], Scale.numeric(fast[1])
     observed = ~np.isnan(values)
     scores = values[observed]
-    scale = _declared_scale(categories, scores)
+    scale = _scale_of(categories, scores, declared)
     codes = np.full(values.shape, -1, dtype=np.int8 if scale.size <= 127 else np.int32)
-    codes[observed] = _encode_scores(scores, scale, "the ratings")
+    codes[observed] = scale.encode(scores, "the ratings")
     return codes, scale
+
+
+def _categorical_scale(series: pd.Series) -> Scale | None:
+    """The scale a Categorical column declares (``None`` for any other dtype)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return _parse_categories(series.dtype)
+    return None
+
+
+def _columns_scale(df: pd.DataFrame) -> Scale | None:
+    """The scale declared by the Categorical columns of a wide table (the union of
+    their categories; ordered when they all are and agree), else ``None``."""
+    dtypes = [t for t in df.dtypes if isinstance(t, pd.CategoricalDtype)]
+    if not dtypes:
+        return None
+    union: list[Any] = []
+    seen: set = set()
+    for t in dtypes:
+        for c in t.categories:
+            if c not in seen:
+                seen.add(c)
+                union.append(c)
+    agree = all(t.ordered for t in dtypes) and all(list(t.categories) == list(dtypes[0].categories)
+                                                    for t in dtypes)
+    return _parse_categories(union, ordered=agree)
+
+
+def _index_scale(index: pd.Index) -> Scale:
+    """The categories named by a table's index or columns: score values when
+    numeric, else labels in the order given (not taken as an order)."""
+    if isinstance(index.dtype, pd.CategoricalDtype):
+        return _parse_categories(index.dtype)
+    return _parse_categories(list(index), ordered=False)
 
 
 def pack_unit_counts(codes: np.ndarray, k: int) -> tuple[np.ndarray, int] | None:
@@ -213,18 +589,34 @@ def unpack_unit_counts(packed: np.ndarray, bits: int, k: int) -> np.ndarray:
 
 
 class Ratings:
-    """Integer-coded ratings: who rated which unit, and which score point.
+    """Integer-coded ratings: who rated which unit, and which category.
 
     Build one with :meth:`from_long`, :meth:`from_wide`, :meth:`from_table` or
     :meth:`from_counts`; every coefficient in :mod:`irr.stats` also accepts a
     units x raters array (NaN = missing) and converts it with :meth:`from_wide`.
 
+    Categories are score values (``1..4``), labels (condition codes such as
+    ``'blank'``, pass/fail decisions, diagnoses) or both; the ratings hold
+    integer codes ``0..K-1`` either way.  ``categories=`` declares the scale:
+    a sequence of numbers, a sequence of labels (their order is the order of
+    the scale), a mapping label -> numeric value or None, or a pandas
+    ``CategoricalDtype``; a Categorical column declares its own categories.
+    Scores match numeric points within 1e-9 of the scale's spread.
+
     Attributes
     ----------
-    categories : ndarray of float
-        The ordered score values of the scale (``K`` of them).  Weights and
-        distances are computed from these *values*, so a score point nobody used
-        still counts when the scale is declared.
+    categories : ndarray
+        The labels of the ``K`` categories in scale order: float64 score values
+        for a numeric scale (as before), an object array when some are labels.
+    values : ndarray of float or None
+        The numeric value of each category, ``None`` unless every category has
+        one.  Weights and distances are computed from these *values*, so a score
+        point nobody used still counts when the scale is declared.
+    labels : list
+        The categories as plain Python values (for tables and messages).
+    is_ordered : bool
+        Whether the order of the categories is meaningful (numeric scales,
+        declared label sequences, ordered Categoricals).
     unit_labels, rater_labels : ndarray
         Original identifiers; ``rater_labels`` is ``None`` for ratings built from
         unit x category counts (no rater identity).
@@ -243,17 +635,20 @@ class Ratings:
     (3, 2, 5)
     >>> r.counts.tolist()
     [[1, 1, 0, 0], [0, 2, 0, 0], [0, 0, 1, 0]]
+    >>> codes = Ratings.from_wide([["blank", 1], [2, 2]], categories={"blank": None, 1: 1, 2: 2})
+    >>> codes.labels, codes.values
+    (['blank', 1.0, 2.0], None)
     """
 
     __slots__ = (
-        "categories", "unit_labels", "rater_labels", "dropped",
+        "scale", "unit_labels", "rater_labels", "dropped",
         "_given_counts", "_long", "_wide", "__dict__",
     )
 
     def __init__(
         self,
         *,
-        categories: np.ndarray,
+        categories: Any,
         unit_labels: np.ndarray,
         rater_labels: np.ndarray | None,
         unit: np.ndarray | None = None,
@@ -263,7 +658,16 @@ class Ratings:
         wide: np.ndarray | None = None,
         dropped: dict[str, int] | None = None,
     ):
-        self.categories = _readonly(np.asarray(categories, dtype=np.float64))
+        # a Scale, or score values / labels in scale order (labels: unordered)
+        if isinstance(categories, Scale):
+            self.scale = categories
+        else:
+            arr = np.asarray(categories)
+            if arr.dtype.kind in "biuf":
+                self.scale = Scale.numeric(arr)
+            else:
+                labels, numbers = _normalise_labels(list(arr))
+                self.scale = Scale(_label_array(labels, numbers), numbers, False)
         self.unit_labels = _readonly(np.asarray(unit_labels))
         self.rater_labels = None if rater_labels is None else _readonly(np.asarray(rater_labels))
         # held either as parallel (unit, rater, code) arrays or as a units x raters
@@ -281,40 +685,48 @@ class Ratings:
         unit: str = "unit",
         rater: str = "rater",
         score: str = "score",
-        categories: Sequence[float] | None = None,
+        categories: Any = None,
     ) -> "Ratings":
         """Ratings from a long DataFrame, one row per rating.
 
         Rows whose score is missing (NaN/None) are not ratings; they are counted
         in ``dropped["missing score"]``.  A rater who scored the same unit twice is
-        an error (aggregate or choose a read type first).
+        an error (aggregate or choose a read type first).  Scores are numbers,
+        labels (``'blank'``) or both; a Categorical score column declares the
+        scale unless ``categories=`` is given.
         """
         for col in (unit, rater, score):
             if col not in df.columns:
                 raise DataError(f"column '{col}' not found; columns are {list(df.columns)}")
-        raw = pd.to_numeric(df[score], errors="coerce")
-        non_numeric = raw.isna() & df[score].notna()
-        if non_numeric.any():
-            first = df.index[non_numeric.to_numpy()][:5].tolist()
-            raise CategoryError(
-                f"{int(non_numeric.sum())} non-numeric value(s) in column '{score}' "
-                f"(first at index {first}); scores must be numbers"
-            )
-        keep = raw.notna().to_numpy()
+        column = df[score]
+        declared = _categorical_scale(column)
+        where = f"column '{score}'"
+        if declared is None and pd.api.types.is_numeric_dtype(column.dtype):
+            numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)   # also Int64/Float64
+            keep = ~np.isnan(numbers)
+            coded = None
+        else:                    # labels, numbers as text, a Categorical: each distinct value once
+            all_codes, scale = _encode_distinct(column.to_numpy(dtype=object), categories, declared, where)
+            keep = all_codes >= 0
+            coded = all_codes[keep]
         dropped = {"missing score": int((~keep).sum())} if (~keep).any() else {}
         sub_units = df[unit].to_numpy()[keep]
         sub_raters = df[rater].to_numpy()[keep]
-        scores = raw.to_numpy(dtype=np.float64)[keep]
         unit_codes, unit_labels = pd.factorize(sub_units, sort=True)
         rater_codes, rater_labels = pd.factorize(sub_raters, sort=True)
         if (unit_codes < 0).any() or (rater_codes < 0).any():
             raise DataError(f"missing unit or rater identifiers in columns '{unit}'/'{rater}'")
-        fast = _encode_wide_fast(scores[:, None], categories)
-        if fast is not None:
-            codes, scale = fast[0][:, 0], fast[1]
+        if coded is not None:
+            codes = coded
         else:
-            scale = _declared_scale(categories, scores)
-            codes = _encode_scores(scores, scale, f"column '{score}'")
+            raw = numbers[keep]
+            _reject_infinite(raw, where)
+            fast = _encode_wide_fast(raw[:, None], categories)
+            if fast is not None:
+                codes, scale = fast[0][:, 0], Scale.numeric(fast[1])
+            else:
+                scale = _scale_of(categories, raw)
+                codes = scale.encode(raw, where)
         out = cls(
             categories=scale,
             unit_labels=np.asarray(unit_labels),
@@ -328,25 +740,31 @@ class Ratings:
         return out
 
     @classmethod
-    def from_wide(cls, data: Any, categories: Sequence[float] | None = None) -> "Ratings":
-        """Ratings from a units x raters array or DataFrame (NaN = not rated).
+    def from_wide(cls, data: Any, categories: Any = None) -> "Ratings":
+        """Ratings from a units x raters array or DataFrame (NaN/None = not rated).
 
         A DataFrame's index gives the unit labels and its columns the rater
-        labels; a plain array gets labels ``0..n-1``.
+        labels; a plain array gets labels ``0..n-1``.  Scores are numbers,
+        labels or both; Categorical columns declare the scale (the union of
+        their categories) unless ``categories=`` is given.
         """
         if isinstance(data, Ratings):
             return data
+        declared = None
         if isinstance(data, pd.DataFrame):
             unit_labels = data.index.to_numpy()
             rater_labels = data.columns.to_numpy()
-            values = data.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+            declared = _columns_scale(data)
+            if declared is not None:
+                data = data.astype(object)
+            values = data.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             if (data.notna().to_numpy() & np.isnan(values)).any():
-                raise CategoryError("non-numeric ratings in the wide table; scores must be numbers")
+                values = data.to_numpy(dtype=object)         # labels: coded by the general path
         else:
             try:
                 values = np.asarray(data, dtype=np.float64)
             except (TypeError, ValueError):
-                raise CategoryError("ratings must be numeric (NaN for missing)") from None
+                values = np.asarray(data, dtype=object)
             if values.ndim != 2:
                 raise DataError(
                     f"wide ratings must be 2-D (units x raters), got shape {values.shape}"
@@ -355,22 +773,26 @@ class Ratings:
             rater_labels = np.arange(values.shape[1])
         if values.ndim != 2:
             raise DataError(f"wide ratings must be 2-D (units x raters), got shape {values.shape}")
-        codes, scale = _encode_wide(values, categories)
+        codes, scale = _encode_wide(values, categories, declared)
         return cls(categories=scale, unit_labels=unit_labels, rater_labels=rater_labels, wide=codes)
 
     @classmethod
-    def from_table(cls, table: Any, categories: Sequence[float] | None = None) -> "Ratings":
+    def from_table(cls, table: Any, categories: Any = None) -> "Ratings":
         """Ratings of two raters from their K x K contingency table.
 
         ``table[i, j]`` is the number of units rater 1 put in category i and
-        rater 2 in category j.  ``categories`` gives the score values of the rows
-        (default: a labelled DataFrame's index if numeric, else ``1..K``).
+        rater 2 in category j.  ``categories`` gives the categories of the rows
+        (default: a labelled DataFrame's index -- score values if numeric, else
+        labels -- or ``1..K``).  A DataFrame's columns are put in the order of
+        its index when they hold the same labels.
         """
         if isinstance(table, pd.DataFrame):
             if categories is None:
-                idx = pd.to_numeric(pd.Series(table.index), errors="coerce")
-                if idx.notna().all():
-                    categories = idx.to_numpy(dtype=np.float64)
+                categories = _index_scale(table.index)
+            if (list(table.columns) != list(table.index)
+                    and sorted(map(str, table.columns)) == sorted(map(str, table.index))
+                    and table.columns.is_unique):
+                table = table[list(table.index)]
             table = table.to_numpy()
         counts = np.asarray(table, dtype=np.float64)
         if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
@@ -378,7 +800,7 @@ class Ratings:
         if (counts < 0).any() or not np.allclose(counts, np.round(counts)):
             raise DataError("contingency table cells must be non-negative whole counts")
         k = counts.shape[0]
-        scale = _declared_scale(categories if categories is not None else np.arange(1, k + 1), None)
+        scale = _parse_categories(categories if categories is not None else np.arange(1, k + 1))
         if scale.size != k:
             raise CategoryError(f"table is {k}x{k} but {scale.size} categories were declared")
         cells = np.round(counts).astype(np.int64).ravel()
@@ -400,17 +822,17 @@ class Ratings:
         )
 
     @classmethod
-    def from_counts(cls, counts: Any, categories: Sequence[float] | None = None) -> "Ratings":
+    def from_counts(cls, counts: Any, categories: Any = None) -> "Ratings":
         """Ratings from a units x categories count matrix (no rater identity).
 
         ``counts[i, k]`` is how many raters put unit i in category k.  Rater-aware
         statistics (Cohen, Conger, ICC) raise :class:`RaterIdentityError` on these.
+        ``categories`` default: a DataFrame's columns (score values if numeric,
+        else labels), or ``1..K``.
         """
         if isinstance(counts, pd.DataFrame):
             if categories is None:
-                cols = pd.to_numeric(pd.Series(counts.columns), errors="coerce")
-                if cols.notna().all():
-                    categories = cols.to_numpy(dtype=np.float64)
+                categories = _index_scale(counts.columns)
             unit_labels = counts.index.to_numpy()
             counts = counts.to_numpy()
         else:
@@ -421,7 +843,7 @@ class Ratings:
         if np.isnan(mat).any() or (mat < 0).any() or not np.allclose(mat, np.round(mat)):
             raise DataError("counts must be non-negative whole numbers")
         k = mat.shape[1]
-        scale = _declared_scale(categories if categories is not None else np.arange(1, k + 1), None)
+        scale = _parse_categories(categories if categories is not None else np.arange(1, k + 1))
         if scale.size != k:
             raise CategoryError(f"counts have {k} columns but {scale.size} categories were declared")
         if unit_labels is None:
@@ -446,8 +868,102 @@ class Ratings:
         return int(self.rater_labels.shape[0])
 
     @property
+    def categories(self) -> np.ndarray:
+        """The categories in scale order: float64 score values for a numeric
+        scale, else an object array of labels (and numbers)."""
+        return self.scale.labels
+
+    @property
+    def labels(self) -> list[Any]:
+        """The categories as plain Python values (numbers as floats)."""
+        return [_plain(v) for v in self.scale.labels]
+
+    @property
+    def values(self) -> np.ndarray | None:
+        """Numeric value of each category (float64), ``None`` unless all have one."""
+        return self.scale.points if self.scale.is_numeric else None
+
+    @property
+    def is_numeric(self) -> bool:
+        """Every category has a numeric score value (weights, distances, ICC apply)."""
+        return self.scale.is_numeric
+
+    @property
+    def is_ordered(self) -> bool:
+        """The order of the categories is the order of the scale."""
+        return self.scale.ordered
+
+    def require_numeric(self, statistic: str) -> np.ndarray:
+        """The numeric values of the categories, or :class:`NonNumericScaleError`
+        naming ``statistic`` (e.g. ``"quadratic weights"``, ``"ICC"``) and the fix.
+
+        >>> r = Ratings.from_wide([["blank", "off_topic"], ["blank", "blank"]])
+        >>> r.require_numeric("quadratic weights")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        irr.errors.NonNumericScaleError: quadratic weights cannot be computed without numeric ...
+        """
+        if not self.scale.is_numeric:
+            raise NonNumericScaleError(_numeric_message(statistic, self.scale))
+        return self.scale.points
+
+    def require_order(self, statistic: str) -> None:
+        """:class:`UnorderedScaleError` unless the categories have a declared order."""
+        if not self.scale.ordered:
+            raise UnorderedScaleError(
+                f"{statistic} needs the order of the categories, but the labels "
+                f"({_show_list(self.labels, 5)}) were not given in an order: declare it with "
+                "categories=[lowest, ..., highest] (or an ordered Categorical), or use a nominal coefficient"
+            )
+
+    def numeric_only(self) -> "Ratings":
+        """The ratings in categories with a numeric value; the others are dropped.
+
+        The scale keeps the numeric categories only (so weighted coefficients and
+        ICC apply); how many ratings were left out is in ``dropped``, by label.
+
+        >>> r = Ratings.from_wide([["blank", 1], [2, 2]], categories={"blank": None, 1: 1, 2: 2})
+        >>> sub = r.numeric_only()
+        >>> sub.labels, sub.n_ratings, sub.dropped
+        ([1.0, 2.0], 3, {"category 'blank'": 1})
+        """
+        has_value = ~np.isnan(self.scale.points)
+        if has_value.all():
+            return self
+        if not has_value.any():
+            raise NonNumericScaleError(_numeric_message("numeric_only", self.scale))
+        per_category = self.counts.sum(axis=0)
+        dropped = dict(self.dropped)
+        for c in np.flatnonzero(~has_value):
+            if per_category[c]:
+                dropped[f"category {_show(self.scale.labels[c])}"] = int(per_category[c])
+        kept = np.flatnonzero(has_value)
+        kept = kept[np.argsort(self.scale.points[kept], kind="stable")]   # numbers: ordered by value
+        labels, points = self.scale.labels[kept], self.scale.points[kept]
+        numbers = _as_numbers(labels)
+        if not np.isnan(numbers).any() and np.array_equal(numbers, points):
+            labels = numbers                            # plain numbers again: the fast paths apply
+        scale = Scale(labels, points, True)
+        if not self.has_rater_identity:
+            return Ratings(categories=scale, unit_labels=self.unit_labels, rater_labels=None,
+                           counts=self.counts[:, kept], dropped=dropped)
+        remap = np.full(self.n_categories, -1, dtype=np.int64)
+        remap[kept] = np.arange(kept.size)
+        keep = has_value[self.code]
+        k = int(has_value.sum())
+        return Ratings(
+            categories=scale,
+            unit_labels=self.unit_labels,
+            rater_labels=self.rater_labels,
+            unit=self.unit[keep],
+            rater=self.rater[keep],
+            code=remap[self.code[keep]].astype(np.int8 if k <= 127 else np.int32),
+            dropped=dropped,
+        )
+
+    @property
     def n_categories(self) -> int:
-        return int(self.categories.shape[0])
+        return self.scale.size
 
     @property
     def n_ratings(self) -> int:
@@ -600,8 +1116,9 @@ class Ratings:
 
     def wide_scores(self) -> np.ndarray:
         """Units x raters float matrix of score values, NaN where not rated."""
+        points = self.require_numeric("wide_scores")
         codes = self.wide_codes
-        values = self.categories[np.maximum(codes, 0)]
+        values = points[np.maximum(codes, 0)]
         values[codes < 0] = np.nan
         return values
 
@@ -622,14 +1139,19 @@ class Ratings:
             {
                 "unit": self.unit_labels[self.unit],
                 "rater": self.rater_labels[self.rater],
-                "score": self.categories[self.code],
+                "score": self.scale.labels[self.code],
             }
         )
 
     def to_wide(self) -> pd.DataFrame:
         """Units x raters DataFrame of scores (NaN = not rated)."""
+        if self.scale.is_plain_numeric:
+            scores = self.wide_scores()
+        else:                                   # labels: an object frame, None where not rated
+            codes = self.wide_codes
+            scores = np.where(codes >= 0, self.scale.labels[np.maximum(codes, 0)], None)
         return pd.DataFrame(
-            self.wide_scores(),
+            scores,
             index=pd.Index(self.unit_labels, name="unit"),
             columns=pd.Index(self.rater_labels, name="rater"),
         )
@@ -639,20 +1161,27 @@ class Ratings:
         self.require_rater_identity("select_raters")
         raters = np.asarray(raters, dtype=np.int64)
         if self._wide is not None:
-            return Ratings(categories=self.categories, unit_labels=self.unit_labels,
+            return Ratings(categories=self.scale, unit_labels=self.unit_labels,
                            rater_labels=self.rater_labels[raters], wide=self._wide[:, raters])
         remap = np.full(self.n_raters, -1, dtype=np.int64)
         remap[raters] = np.arange(raters.size)
         new_rater = remap[self.rater]
         keep = new_rater >= 0
         return Ratings(
-            categories=self.categories,
+            categories=self.scale,
             unit_labels=self.unit_labels,
             rater_labels=self.rater_labels[raters],
             unit=self.unit[keep],
             rater=new_rater[keep].astype(np.int32),
             code=self.code[keep],
         )
+
+    def _with_scale(self, scale: Scale) -> "Ratings":
+        """The same ratings on an equivalent scale (e.g. one that declares the order)."""
+        unit, rater, code = self._long if self._long is not None else (None, None, None)
+        return Ratings(categories=scale, unit_labels=self.unit_labels, rater_labels=self.rater_labels,
+                       unit=unit, rater=rater, code=code, counts=self._given_counts, wide=self._wide,
+                       dropped=self.dropped)
 
     def _check_no_duplicate_pairs(self) -> None:
         if self._long is None:
@@ -673,7 +1202,7 @@ class Ratings:
             )
 
     def __repr__(self) -> str:
-        scale = ", ".join(f"{v:g}" for v in self.categories)
+        scale = _show_list(self.labels, 50)
         who = f"{self.n_raters} raters" if self.has_rater_identity else "no rater identity"
         return (
             f"Ratings({self.n_units} units, {who}, {self.n_ratings} ratings, "
@@ -681,15 +1210,17 @@ class Ratings:
         )
 
 
-def as_ratings(data: Any, categories: Sequence[float] | None = None) -> Ratings:
+def as_ratings(data: Any, categories: Any = None) -> Ratings:
     """Accept a :class:`Ratings`, or a units x raters array/DataFrame (NaN = missing)."""
     if isinstance(data, Ratings):
-        if categories is not None:
-            declared = _declared_scale(categories, None)
-            if not np.array_equal(declared, data.categories):
-                raise CategoryError(
-                    "`categories` differs from the scale the Ratings were built with; "
-                    "rebuild the Ratings with the scale you want"
-                )
-        return data
+        if categories is None:
+            return data
+        declared = _parse_categories(categories)
+        if not declared.same_as(data.scale, check_order=False):
+            raise CategoryError(
+                f"`categories` differs from the scale the Ratings were built with "
+                f"({data.scale!r}); rebuild the Ratings with the scale you want"
+            )
+        # the same labels given as a sequence declare their order
+        return data if declared.ordered == data.scale.ordered else data._with_scale(declared)
     return Ratings.from_wide(data, categories=categories)

@@ -7,20 +7,81 @@ from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 from scipy import stats as _sps
+from scipy.special import ndtr as _ndtr
 
 from irr.errors import DataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
 
-__all__ = ["ConfidenceInterval", "AgreementResult", "ci_from_bootstrap", "p_value_from_z"]
+__all__ = ["ConfidenceInterval", "AgreementResult", "ci_from_bootstrap", "p_value_from_z",
+           "wilson_interval", "MAX_UNDEFINED_SHARE", "ROUNDOFF"]
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
+# Share of undefined bootstrap replicates beyond which the interval is refused (NaN).
+MAX_UNDEFINED_SHARE = 0.10
+# Coefficients live on a scale of 1: smaller estimates or SEs are floating-point noise.
+ROUNDOFF = 1e-12
 
-class ConfidenceInterval(NamedTuple):
-    """Lower and upper bounds (like ``scipy.stats``' ``ConfidenceInterval``)."""
 
+class _Bounds(NamedTuple):
     low: float
     high: float
+
+
+class ConfidenceInterval(_Bounds):
+    """Lower and upper bounds (like ``scipy.stats``' ``ConfidenceInterval``) and how they were made.
+
+    A ``(low, high)`` tuple (``low, high = ci`` and comparisons with tuples
+    work) with three read-only attributes:
+
+    method : str
+        How the bounds were computed: ``"normal"``, ``"t(11)"``, ``"wilson"``,
+        ``"bca"``, ``"percentile"``, ...
+    note : str
+        What a reader must know: a clipped bound, a fallback because the
+        standard error is 0, undefined bootstrap replicates, why the bounds
+        are NaN.  Empty when there is nothing to say.
+    n_undefined : int
+        Bootstrap replicates whose statistic was undefined (e.g. chance
+        agreement 1 in the resample); 0 for the other methods.
+
+    Examples
+    --------
+    >>> ci = ConfidenceInterval(0.2, 0.9, method="normal")
+    >>> low, high = ci
+    >>> (low, high, ci.method)
+    (0.2, 0.9, 'normal')
+    """
+
+    def __new__(cls, low: float, high: float, method: str = "", note: str = "", n_undefined: int = 0):
+        self = super().__new__(cls, float(low), float(high))
+        object.__setattr__(self, "method", str(method))
+        object.__setattr__(self, "note", str(note))
+        object.__setattr__(self, "n_undefined", int(n_undefined))
+        return self
+
+    def __setattr__(self, name, value):
+        raise AttributeError("ConfidenceInterval is immutable")
+
+    def __getnewargs__(self):
+        return (self.low, self.high, self.method, self.note, self.n_undefined)
+
+    def with_(self, **changes) -> "ConfidenceInterval":
+        """A copy with some of ``low, high, method, note, n_undefined`` replaced."""
+        fields = dict(low=self.low, high=self.high, method=self.method, note=self.note,
+                      n_undefined=self.n_undefined)
+        fields.update(changes)
+        return ConfidenceInterval(**fields)
+
+    def __repr__(self) -> str:
+        extra = f", method={self.method!r}" if self.method else ""
+        extra += f", note={self.note!r}" if self.note else ""
+        extra += f", n_undefined={self.n_undefined}" if self.n_undefined else ""
+        return f"ConfidenceInterval(low={self.low!r}, high={self.high!r}{extra})"
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def _check_level(level: float) -> float:
@@ -36,11 +97,29 @@ def p_value_from_z(z: float, alternative: str = "two-sided") -> float:
         raise DataError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
     if not np.isfinite(z):
         return float("nan")
+    # ndtr is the normal cdf without scipy.stats' per-call overhead (~100x faster)
     if alternative == "two-sided":
-        return float(2 * _sps.norm.sf(abs(z)))
+        return float(2 * _ndtr(-abs(z)))
     if alternative == "greater":
-        return float(_sps.norm.sf(z))
-    return float(_sps.norm.cdf(z))
+        return float(_ndtr(-z))
+    return float(_ndtr(z))
+
+
+def wilson_interval(p: float, n: float, q: float) -> tuple[float, float]:
+    """Wilson (1927) score interval of a proportion ``p`` from ``n`` trials, quantile ``q``.
+
+    .. math::  \\frac{p + q^2/2n \\pm q \\sqrt{p(1-p)/n + q^2/4n^2}}{1 + q^2/n}
+
+    Always inside [0, 1] and of positive width for ``n`` finite, also at
+    ``p = 0`` or ``1`` (Agresti & Coull 1998).
+
+    >>> [round(b, 4) for b in wilson_interval(0.9, 10, 1.959963984540054)]
+    [0.5958, 0.9821]
+    """
+    q2n = q * q / n
+    centre = (p + q2n / 2) / (1 + q2n)
+    half = q / (1 + q2n) * np.sqrt(max(p * (1 - p), 0.0) / n + q2n / (4 * n))
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
 def ci_from_bootstrap(
@@ -55,17 +134,37 @@ def ci_from_bootstrap(
     BCa bias correction ``z0 = Phi^-1(#{theta* < theta} / B)`` (ties count
     half) and acceleration from the jackknife,
     ``a = sum(d^3) / (6 * sum(d^2)^1.5)`` with ``d = mean(theta_(.)) - theta_(i)``.
+
+    Replicates whose statistic is undefined (NaN: e.g. a resample in which
+    every rating falls in one category) are counted in ``n_undefined``.  Up to
+    ``MAX_UNDEFINED_SHARE`` (10%) of them, the interval comes from the defined
+    ones and the note says how many were left out; beyond that the interval is
+    refused (NaN bounds), because the defined replicates are then a biased
+    subset (the dropped resamples are the most homogeneous ones).
     """
     reps = np.asarray(replicates, dtype=np.float64)
-    reps = reps[np.isfinite(reps)]
+    finite = np.isfinite(reps)
+    n_bad = int((~finite).sum())
+    total = reps.size
+    reps = reps[finite]
+    if method not in ("bca", "percentile"):
+        raise DataError(f"bootstrap interval must be 'bca' or 'percentile', got {method!r}")
+    note = ""
+    if n_bad:
+        note = (f"{n_bad} of {total} bootstrap replicates ({n_bad / max(total, 1):.0%}) were undefined "
+                "(chance agreement 1 or no pairable unit in the resample)")
+        if n_bad > MAX_UNDEFINED_SHARE * total:
+            return ConfidenceInterval(float("nan"), float("nan"), method, _join(
+                note, f"more than {MAX_UNDEFINED_SHARE:.0%}: interval refused; use the analytic "
+                "interval or more units"), n_bad)
+        note += " and left out"
     if reps.size < 2:
-        return ConfidenceInterval(float("nan"), float("nan"))
+        return ConfidenceInterval(float("nan"), float("nan"), method,
+                                  _join(note, "fewer than 2 defined bootstrap replicates"), n_bad)
     alpha = (1 - level) / 2
     if method == "percentile":
         lo, hi = np.quantile(reps, [alpha, 1 - alpha])
-        return ConfidenceInterval(float(lo), float(hi))
-    if method != "bca":
-        raise DataError(f"bootstrap interval must be 'bca' or 'percentile', got {method!r}")
+        return ConfidenceInterval(float(lo), float(hi), method, note, n_bad)
     below = (reps < estimate).mean() + 0.5 * (reps == estimate).mean()
     z0 = _sps.norm.ppf(np.clip(below, 1e-12, 1 - 1e-12))
     accel = 0.0
@@ -81,7 +180,7 @@ def ci_from_bootstrap(
     z = _sps.norm.ppf([alpha, 1 - alpha])
     adjusted = _sps.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
     lo, hi = np.quantile(reps, np.clip(adjusted, 0, 1))
-    return ConfidenceInterval(float(lo), float(hi))
+    return ConfidenceInterval(float(lo), float(hi), method, note, n_bad)
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,8 +213,17 @@ class AgreementResult:
     p_value : float
     se_method : str
         Formula behind ``standard_error``.
+    finite_population : int or None
+        Population size N of the finite-population correction.
+    n_sampled : int or None
+        Units sampled from that population: the n of ``1 - n/N`` and of the
+        t(n - 1) quantile (``n_units`` when None; for Krippendorff's alpha the
+        units with any rating, as irrCAC 1.4, while ``n_units`` counts the
+        pairable ones).
+    interval_kind : {"unbounded", "chance_corrected", "proportion"}
+        How intervals are kept honest (see :meth:`confidence_interval`).
     details : mapping
-        Coefficient-specific extras (per-category values, null SE, ...).
+        Coefficient-specific extras (per-category values, null SE, the test used, ...).
     """
 
     statistic: str
@@ -134,6 +242,8 @@ class AgreementResult:
     finite_population: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     _resampler: "UnitLevelStatistic | LazyStatistic | None" = field(default=None, compare=False)
+    n_sampled: int | None = None
+    interval_kind: str = "unbounded"
 
     def __post_init__(self):
         object.__setattr__(self, "dropped", MappingProxyType(dict(self.dropped)))
@@ -161,24 +271,53 @@ class AgreementResult:
             resample units with replacement (``bootstrap="bca"`` or
             ``"percentile"``).  ``jackknife``: estimate +/- q * jackknife SE.
         distribution : {"normal", "t"}
-            Quantile ``q`` for analytic and jackknife intervals: standard normal
-            (SAS, statsmodels) or Student t with ``n_units - 1`` df (irrCAC).
+            Quantile ``q``: standard normal (SAS, statsmodels) or Student t
+            with ``n_sampled - 1`` df (irrCAC).
         n_resamples, random_state
             Bootstrap replicates and seed (default 0: reproducible reports).
 
-        Bounds are not clipped to [-1, 1]; clip them for display if wanted.
+        Returns
+        -------
+        ConfidenceInterval
+            ``(low, high)`` with ``method``, ``note`` and ``n_undefined``.
+
+        Notes
+        -----
+        Intervals say what they are instead of pretending:
+
+        * **Percent agreement** (a proportion) gets the Wilson score interval,
+          always inside [0, 1], with the effective number of units
+          :math:`n_{eff} = p(1-p)/SE^2` (so multi-rater designs and the
+          finite-population correction count), or the pairable units
+          :math:`n'` when :math:`SE = 0` or :math:`p \\in \\{0, 1\\}`.
+        * **Chance-corrected coefficients**: bounds beyond [-1, 1] are clipped
+          (noted).  When every method gives a zero-width interval because the
+          standard error is 0: with perfect observed agreement the lower bound
+          is the Wilson lower bound of :math:`p_a` over the :math:`n'` pairable
+          units mapped through :math:`(p_a - p_e)/(1 - p_e)` with :math:`p_e`
+          held at its estimate, and the upper bound 1 (``method`` says
+          ``"wilson-mapped"``); otherwise (e.g. a rater who gave every unit
+          the same score) the bounds are NaN with the reason.
+        * **Bootstrap**: undefined replicates are counted (``n_undefined``);
+          past 10% the interval is refused (NaN); with one unit there is
+          nothing to resample (NaN).
         """
         level = _check_level(level)
         if method == "analytic":
-            return self._symmetric(self.standard_error, level, distribution)
-        if method == "jackknife":
-            return self._symmetric(self.jackknife_standard_error(), level, distribution)
-        if method == "bootstrap":
+            ci = self._symmetric(self.standard_error, level, distribution)
+        elif method == "jackknife":
+            ci = self._symmetric(self.jackknife_standard_error(), level, distribution)
+        elif method == "bootstrap":
             engine = self._need_resampler()
+            if self.n_units < 2:
+                return ConfidenceInterval(float("nan"), float("nan"), bootstrap,
+                                          f"the bootstrap needs at least 2 units, got {self.n_units}")
             reps = engine.bootstrap(int(n_resamples), random_state)
             jack = engine.jackknife() if bootstrap == "bca" else None
-            return ci_from_bootstrap(self.estimate, reps, level, bootstrap, jack)
-        raise DataError(f"method must be 'analytic', 'bootstrap' or 'jackknife', got {method!r}")
+            ci = ci_from_bootstrap(self.estimate, reps, level, bootstrap, jack)
+        else:
+            raise DataError(f"method must be 'analytic', 'bootstrap' or 'jackknife', got {method!r}")
+        return self._honest(ci, level, distribution)
 
     def bootstrap_distribution(self, n_resamples: int = 1000, random_state=0) -> np.ndarray:
         """The bootstrap replicates themselves (units resampled with replacement)."""
@@ -187,19 +326,69 @@ class AgreementResult:
     def jackknife_standard_error(self) -> float:
         se = self._need_resampler().jackknife_se()
         if self.finite_population:
-            se *= np.sqrt(max(0.0, 1 - self.n_units / self.finite_population))
+            se *= np.sqrt(max(0.0, 1 - self._sampled / self.finite_population))
         return se
 
-    def _symmetric(self, se: float, level: float, distribution: str) -> ConfidenceInterval:
+    @property
+    def _sampled(self) -> int:
+        return int(self.n_sampled if self.n_sampled is not None else self.n_units)
+
+    def _quantile(self, level: float, distribution: str) -> tuple[float, str]:
         if distribution == "normal":
-            q = _sps.norm.ppf(0.5 + level / 2)
-        elif distribution == "t":
-            q = _sps.t.ppf(0.5 + level / 2, max(self.n_units - 1, 1))
-        else:
-            raise DataError(f"distribution must be 'normal' or 't', got {distribution!r}")
+            return float(_sps.norm.ppf(0.5 + level / 2)), "normal"
+        if distribution == "t":
+            df = max(self._sampled - 1, 1)
+            return float(_sps.t.ppf(0.5 + level / 2, df)), f"t({df})"
+        raise DataError(f"distribution must be 'normal' or 't', got {distribution!r}")
+
+    def _symmetric(self, se: float, level: float, distribution: str) -> ConfidenceInterval:
+        q, name = self._quantile(level, distribution)
         if not np.isfinite(se):
-            return ConfidenceInterval(float("nan"), float("nan"))
-        return ConfidenceInterval(float(self.estimate - q * se), float(self.estimate + q * se))
+            return ConfidenceInterval(float("nan"), float("nan"), name, "standard error undefined")
+        if self.interval_kind == "proportion":
+            p = self.estimate
+            # n: the effective number of units p(1-p)/SE^2, or the pairable units when SE is 0
+            if se > 0 and 0 < p < 1:
+                n_eff, note = p * (1 - p) / se**2, ""
+            else:
+                n_eff = self._n_pairable
+                note = f"standard error 0: Wilson interval on the {n_eff:.4g} pairable units"
+            low, high = wilson_interval(p, n_eff, q)
+            return ConfidenceInterval(low, high, f"wilson, {name} quantile", note)
+        return ConfidenceInterval(self.estimate - q * se, self.estimate + q * se, name)
+
+    @property
+    def _n_pairable(self) -> int:
+        return int(self.details.get("n_pairable", self.n_units))
+
+    def _honest(self, ci: ConfidenceInterval, level: float, distribution: str) -> ConfidenceInterval:
+        """Replace zero-width intervals, clip impossible bounds (see confidence_interval)."""
+        if self.interval_kind == "unbounded" or not (np.isfinite(ci.low) and np.isfinite(ci.high)):
+            return ci
+        if ci.high - ci.low <= ROUNDOFF:
+            if self.observed < 1 - ROUNDOFF:
+                return ci.with_(low=float("nan"), high=float("nan"), note=_join(ci.note, (
+                    "zero-width interval: the standard error is 0 although observed agreement is "
+                    "not perfect (e.g. a rater gave every unit the same score), so there is no "
+                    "sampling interval")))
+            q, name = self._quantile(level, distribution)
+            n = self._n_pairable
+            pa_low, _ = wilson_interval(1.0, n, q)
+            if self.interval_kind == "proportion":
+                return ConfidenceInterval(pa_low, 1.0, f"wilson, {name} quantile", _join(ci.note, (
+                    f"{ci.method} interval has zero width (perfect agreement); Wilson score interval "
+                    f"over the {n} pairable units")), ci.n_undefined)
+            low = (pa_low - self.expected) / (1 - self.expected)
+            return ConfidenceInterval(max(low, -1.0), 1.0, f"wilson-mapped, {name} quantile", _join(ci.note, (
+                f"{ci.method} interval has zero width (perfect agreement, SE 0); lower bound = Wilson "
+                f"lower bound of observed agreement over the {n} pairable units mapped through "
+                "(p_a - p_e)/(1 - p_e) with p_e held at its estimate")), ci.n_undefined)
+        low, high, notes = ci.low, ci.high, []
+        if high > 1:
+            high, notes = 1.0, notes + [f"upper bound {ci.high:.4g} clipped at 1"]
+        if low < -1:
+            low, notes = -1.0, notes + [f"lower bound {ci.low:.4g} clipped at -1"]
+        return ci.with_(low=low, high=high, note=_join(ci.note, *notes)) if notes else ci
 
     def _need_resampler(self) -> "UnitLevelStatistic | LazyStatistic":
         if self._resampler is None:

@@ -32,9 +32,31 @@ Standard errors follow Gwet's linearization (Gwet 2008; Gwet 2014; the
 formulas of R irrCAC), except Cohen's kappa, which uses Fleiss, Cohen &
 Everitt (1969) as SAS and statsmodels do.  Confidence intervals default to the
 normal distribution (SAS/statsmodels); pass ``distribution="t"`` to
-``confidence_interval`` for irrCAC's t(n-1) intervals.  p-values test
-H0: coefficient = 0 with a z statistic and an explicit ``alternative``
-(irrCAC >= 1.4 reports one-sided t p-values, irrCAC 1.0 two-sided).
+``confidence_interval`` for irrCAC's t(n-1) intervals.
+
+p-values test H0 "the raters are independent" (chance agreement only) with
+``z = estimate / SE0`` and an explicit ``alternative``, where SE0 is the
+standard error *under H0*, not the SE of the estimate (which is too small near
+0 and made the test reject 8-12% of the time at the 5% level with 20 units):
+Fleiss, Nee & Landis (1979) for Fleiss' kappa (R irr ``kappam.fleiss``),
+generalised by the delta method to weights, missing ratings, Scott's pi,
+Gwet's AC1/AC2 and Brennan-Prediger (ratings i.i.d. from the pooled
+classification probabilities); for Conger's kappa the null with each rater's
+own marginals (Cohen's ASE0 for two raters); for Cohen's kappa Fleiss, Cohen &
+Everitt's (1969) null variance (SAS "ASE0").  ``details["test"]`` names the test,
+``details["standard_error_null"]`` and ``details["z"]`` hold its parts; SE0
+carries the same finite-population correction as the SE.  Percent agreement
+has no p-value (a raw proportion is not tested against 0).  (irrCAC >= 1.4
+reports one-sided t p-values from the SE of the estimate, irrCAC 1.0 two-sided.)
+
+References (inference)
+----------------------
+Fleiss, J. L., Nee, J. C. M., & Landis, J. R. (1979). Large sample variance of
+kappa in the case of different sets of raters. Psychological Bulletin, 86, 974-977.
+Hoeffding, W. (1948). A class of statistics with asymptotically normal
+distribution. Annals of Mathematical Statistics, 19, 293-325.
+Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+inference. Journal of the American Statistical Association, 22, 209-212.
 
 References
 ----------
@@ -64,9 +86,9 @@ from typing import Any, Callable
 import numpy as np
 
 from irr.errors import DataError, InsufficientDataError
-from irr.stats._inference import LazyStatistic, UnitLevelStatistic
+from irr.stats._inference import LazyStatistic, UnitLevelStatistic, pair_kernel_moments
 from irr.stats._ratings import Ratings, as_ratings
-from irr.stats._results import AgreementResult, p_value_from_z
+from irr.stats._results import ROUNDOFF, AgreementResult, p_value_from_z
 from irr.stats._weights import agreement_weights, weights_name
 
 __all__ = [
@@ -81,6 +103,9 @@ __all__ = [
 ]
 
 _GWET_SE = "Gwet (2008) linearization"
+_NULL_TEST = ("z = estimate / SE0, SE0 from the variance under H0 of independent raters "
+              "(ratings i.i.d. from the pooled classification probabilities; Fleiss, Nee & Landis 1979 "
+              "generalised to weights and missing ratings)")
 
 
 # ----------------------------------------------------------------- helpers
@@ -184,26 +209,39 @@ def _finish(
     se_method: str = _GWET_SE,
     standard_error: float | None = None,
     null_standard_error: float | None = None,
+    test: str = _NULL_TEST,
+    interval_kind: str = "chance_corrected",
     details: dict | None = None,
 ) -> AgreementResult:
-    """Assemble the result: SE from linearized unit values, z test, extras."""
+    """Assemble the result: SE from linearized unit values, z test under H0, extras.
+
+    ``null_standard_error`` (before the finite-population correction, which
+    is applied here to it and to the SE alike) is the SE under H0 used by the
+    z test; ``test`` names the test for ``details["test"]``.  Without a null
+    SE the p-value is NaN.  Estimates and SEs below ``ROUNDOFF`` are
+    floating-point noise and become exact zeros.
+    """
+    fpc = _fpc(n_units, finite_population)
     if standard_error is None:
         if linearized is None or n_units < 2:
             standard_error = float("nan")
         else:
             squares = (linearized - estimate) ** 2
             total = float(squares.sum() if linearized_weights is None else linearized_weights @ squares)
-            var = _fpc(n_units, finite_population) / (n_units * (n_units - 1)) * total
+            var = fpc / (n_units * (n_units - 1)) * total
             standard_error = float(np.sqrt(var))
     elif finite_population is not None:
-        standard_error *= float(np.sqrt(_fpc(n_units, finite_population)))
+        standard_error *= float(np.sqrt(fpc))
+    estimate, standard_error = _snap(estimate), _snap(standard_error)
     details = dict(details or {})
-    test_se = standard_error
+    z = float("nan")
     if null_standard_error is not None:
+        null_standard_error = _snap(float(null_standard_error) * float(np.sqrt(fpc)))
         details["standard_error_null"] = null_standard_error
-        test_se = null_standard_error
-    z = estimate / test_se if test_se and np.isfinite(test_se) and test_se > 0 else float("nan")
+        if np.isfinite(null_standard_error) and null_standard_error > 0:
+            z = estimate / null_standard_error
     details["z"] = z
+    details["test"] = test
     return AgreementResult(
         statistic=statistic,
         estimate=float(estimate),
@@ -221,7 +259,49 @@ def _finish(
         finite_population=finite_population,
         details=details,
         _resampler=resampler,
+        interval_kind=interval_kind,
     )
+
+
+def _cancelled(diff: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A difference of moments that is 0 up to round-off (e.g. a constant rater) becomes 0."""
+    return np.where(diff > ROUNDOFF * np.abs(scale), diff, 0.0)
+
+
+def _snap(x: float) -> float:
+    """Round-off to exact zero: coefficients and their SEs live on a scale of 1."""
+    return 0.0 if np.isfinite(x) and abs(x) < ROUNDOFF else float(x)
+
+
+
+def _null_se_exchangeable(u: "_UnitCounts", pi: np.ndarray, w: np.ndarray, pe: float,
+                          chance_grad: Callable | None) -> float:
+    """SE under H0 (ratings i.i.d. from ``pi``) of (p_a - p_e)/(1 - p_e), delta method.
+
+    With the pair-kernel moments of :func:`pair_kernel_moments` (``g``,
+    :math:`E\\phi^2`), the centred gradient ``h`` of :math:`p_e(\\pi)`,
+    :math:`a_i = 2[r_i \\ge 2]/n'` and :math:`b_i = 1/n`:
+
+    .. math::  Var_0 = \\frac{\\sum_i \\frac{1}{r_i} E_\\pi[(a_i g - b_i h)^2]
+               + \\frac{1}{n'^2}\\sum_{i: r_i \\ge 2} \\frac{2E\\phi^2}{r_i(r_i-1)}}{(1 - p_e)^2}
+
+    (linear parts of :math:`p_a` and :math:`\\hat p_e`, plus the degenerate
+    within-unit part).  For Fleiss' kappa with complete data and identity
+    weights the linear parts cancel and this is Fleiss, Nee & Landis (1979),
+    ``kappam.fleiss``'s "SE under H0".
+    """
+    _, g, ephi2 = pair_kernel_moments(pi, w)
+    grad = np.zeros_like(pi) if chance_grad is None else chance_grad(pi, w)
+    h = grad - pi @ grad
+    gg, gh, hh = pi @ (g * g), pi @ (g * h), pi @ (h * h)
+    n, n_pair = u.n, u.n_pairable
+    a = 2.0 * u.pairable / n_pair
+    b = 1.0 / n
+    r = u.ratings_per_unit
+    linear = u.mult @ ((a * a * gg - 2 * a * b * gh + b * b * hh) / r)
+    rr = np.where(u.pairable, r * (r - 1), 1.0)
+    degenerate = (u.mult * u.pairable) @ (2 * ephi2 / rr) / n_pair**2
+    return float(np.sqrt(max(linear + degenerate, 0.0)) / (1 - pe))
 
 
 def _check_alternative(alternative: str) -> None:
@@ -255,6 +335,16 @@ def _pe_none(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.zeros(pi.shape[:-1])
 
 
+# Gradient of p_e with respect to pi (for the variance under H0).
+def _grad_fleiss(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return (w + w.T) @ pi
+
+
+def _grad_gwet(pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    k = w.shape[0]
+    return w.sum() / (k * (k - 1)) * (1 - 2 * pi)
+
+
 # Unit-level derivative of p_e used by Gwet's linearization (None: p_e is fixed).
 def _pe_unit_fleiss(u: _UnitCounts, pi: np.ndarray) -> np.ndarray:
     w = u.weights
@@ -274,6 +364,7 @@ def _multi_rater(
     statistic: str,
     chance: Callable,
     chance_unit: Callable | None,
+    chance_grad: Callable | None,
     categories,
     finite_population,
     alternative,
@@ -281,7 +372,7 @@ def _multi_rater(
 ) -> AgreementResult:
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
-    w = agreement_weights(ratings.categories, weights)
+    w = agreement_weights(ratings.scale, weights)
     if ratings.n_categories < 2 and chance is not _pe_none:
         raise InsufficientDataError(
             f"{statistic} needs a scale of at least 2 score points; declare the full scale "
@@ -319,7 +410,14 @@ def _multi_rater(
         return UnitLevelStatistic(features, u.mult.astype(np.int64), statistic_from_totals)
 
     details = details_fn(u, pi) if details_fn else {}
+    details["n_pairable"] = u.n_pairable
+    proportion = chance is _pe_none
+    null_se = None if proportion else _null_se_exchangeable(u, pi, w, pe, chance_grad)
+    extra = dict(null_standard_error=null_se, interval_kind="proportion" if proportion else "chance_corrected")
+    if proportion:
+        extra["test"] = "none: percent agreement is a raw proportion, not a test against 0 (p_value is NaN)"
     return _finish(
+        **extra,
         statistic=statistic,
         ratings=ratings,
         estimate=estimate,
@@ -374,6 +472,9 @@ def percent_agreement(
     -------
     AgreementResult
         ``estimate`` = ``observed`` = :math:`p_a`; ``expected`` = 0.
+        ``p_value`` is NaN: a raw proportion is not tested against 0.  The
+        analytic interval is Wilson's, inside [0, 1] (see
+        :meth:`AgreementResult.confidence_interval`).
         ``details["per_category"]``: specific agreement per score point,
         :math:`\\sum_i n_{ik}(n_{ik}-1) / \\sum_i n_{ik}(r_i - 1)` (exact
         matches only); ``details["all_within_tolerance"]``: the share of units
@@ -392,7 +493,11 @@ def percent_agreement(
     if tolerance < 0:
         raise DataError(f"tolerance must be >= 0, got {tolerance}")
     ratings = as_ratings(data, categories)
-    x = ratings.categories
+    if tolerance == 0:
+        # exact agreement needs no score values (labelled scales work too)
+        x = np.arange(ratings.n_categories, dtype=np.float64)
+    else:
+        x = np.asarray(ratings.require_numeric(f"agreement within {tolerance:g} point(s)"), dtype=np.float64)
     w = (np.abs(x[:, None] - x[None, :]) <= tolerance + 1e-12).astype(np.float64)
 
     def details(u: _UnitCounts, pi: np.ndarray) -> dict:
@@ -406,13 +511,13 @@ def percent_agreement(
         within_share = (u.mult * (highest - lowest <= tolerance + 1e-12))[u.pairable].sum() / u.n_pairable
         return {
             "tolerance": tolerance,
-            "per_category": {float(v): float(s) for v, s in zip(x, specific)},
+            "per_category": {v: float(s) for v, s in zip(ratings.labels, specific)},
             "all_within_tolerance": float(within_share),
         }
 
     name = "percent_agreement" if tolerance == 0 else f"agreement_within_{tolerance:g}"
     result = _multi_rater(
-        ratings, w, statistic=name, chance=_pe_none, chance_unit=None,
+        ratings, w, statistic=name, chance=_pe_none, chance_unit=None, chance_grad=None,
         categories=None, finite_population=finite_population, alternative=alternative,
         details_fn=details,
     )
@@ -440,7 +545,11 @@ def fleiss_kappa(
     and identity weights this is Fleiss' (1971) kappa.  Units rated by nobody
     are reported in ``dropped``.
 
-    The SE is Gwet's linearization.  For unweighted data
+    The SE is Gwet's linearization.  The p-value uses the SE under H0 of
+    independent raters (``details["standard_error_null"]``): Fleiss, Nee &
+    Landis (1979), generalised by the delta method to weights and missing
+    ratings (:func:`_null_se_exchangeable`); with complete data and identity
+    weights it is R irr ``kappam.fleiss``'s "SE under H0".  For unweighted data
     ``details["per_category"]`` holds Fleiss' (1971) category kappas
     :math:`\\kappa_k = 1 - \\sum_i n_{ik}(r_i - n_{ik}) /
     (\\sum_i r_i (r_i - 1) \\bar p_k (1 - \\bar p_k))` with
@@ -461,12 +570,13 @@ def fleiss_kappa(
         disagreement = mult @ (n_ik * (r[:, None] - n_ik))
         denom = (mult @ (r * (r - 1))) * p_bar * (1 - p_bar)
         per = 1 - _ratio(disagreement, denom)
-        cats = as_ratings(data, categories).categories
-        return {"per_category": {float(v): float(k) for v, k in zip(cats, per)}}
+        return {"per_category": {v: float(k) for v, k in zip(ratings.labels, per)}}
 
+    ratings = as_ratings(data, categories)   # once: the details need its scale
     return _multi_rater(
-        data, weights, statistic="fleiss_kappa", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
-        categories=categories, finite_population=finite_population, alternative=alternative,
+        ratings, weights, statistic="fleiss_kappa", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
+        chance_grad=_grad_fleiss,
+        categories=None, finite_population=finite_population, alternative=alternative,
         details_fn=details,
     )
 
@@ -489,6 +599,12 @@ def gwet_ac(
     score, where kappa collapses (the "kappa paradox").  ``statistic`` is
     ``"gwet_ac1"`` with identity weights, ``"gwet_ac2"`` otherwise.
 
+    SE: Gwet's linearization.  p-value: z with the SE under independent
+    raters (ratings i.i.d. from the classification probabilities), delta
+    method (:func:`_null_se_exchangeable`).  Under independence AC1 is 0 only
+    when the score points are equally likely, so the test is one of
+    "agreement at AC1's chance level" rather than of independence.
+
     Examples
     --------
     >>> import numpy as np
@@ -497,7 +613,7 @@ def gwet_ac(
     """
     name = "gwet_ac1" if weights_name(weights) == "identity" else "gwet_ac2"
     return _multi_rater(
-        data, weights, statistic=name, chance=_pe_gwet, chance_unit=_pe_unit_gwet,
+        data, weights, statistic=name, chance=_pe_gwet, chance_unit=_pe_unit_gwet, chance_grad=_grad_gwet,
         categories=categories, finite_population=finite_population, alternative=alternative,
     )
 
@@ -516,7 +632,8 @@ def brennan_prediger(
 
     Chance agreement assumes every score point is equally likely, so it
     depends on the declared scale only (Randolph's free-marginal kappa for
-    identity weights).
+    identity weights).  p-value: z with the SE under independent raters, as
+    for :func:`gwet_ac` (here :math:`p_e` is fixed, so only :math:`p_a` varies).
 
     Examples
     --------
@@ -526,7 +643,7 @@ def brennan_prediger(
     """
     return _multi_rater(
         data, weights, statistic="brennan_prediger", chance=_pe_brennan_prediger,
-        chance_unit=None, categories=categories, finite_population=finite_population,
+        chance_unit=None, chance_grad=None, categories=categories, finite_population=finite_population,
         alternative=alternative,
     )
 
@@ -551,6 +668,9 @@ def conger_kappa(
     and :math:`p_a` as for Fleiss' kappa (Gwet 2014, ch. 5; irrCAC
     ``conger.kappa.raw``).  For two raters this is Cohen's kappa.  Needs rater
     identity.  SE: Gwet's linearization including the rater-marginal terms.
+    p-value: z with the SE under H0 of independent raters who keep their own
+    marginals (:func:`_conger_null_se`; Cohen's ASE0 for two raters with
+    complete data).
 
     Examples
     --------
@@ -561,7 +681,7 @@ def conger_kappa(
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
     ratings.require_rater_identity("Conger's kappa")
-    w = agreement_weights(ratings.categories, weights)
+    w = agreement_weights(ratings.scale, weights)
     if ratings.n_categories < 2:
         raise InsufficientDataError("Conger's kappa needs a scale of at least 2 score points")
     u = _unit_counts(ratings, w, "Conger's kappa", per_unit=True)   # rater-specific terms need units
@@ -599,6 +719,7 @@ def conger_kappa(
 
     k = ratings.n_categories
     pair_agreement, pairable = u.pair_agreement, u.pairable
+    null_se = _conger_null_se(rated, u.pairable, p_gk, w, pe)
 
     def build() -> UnitLevelStatistic:
         onehot = np.zeros((n, n_raters * k))
@@ -634,7 +755,63 @@ def conger_kappa(
         alternative=alternative,
         finite_population=finite_population,
         resampler=LazyStatistic(build),
+        null_standard_error=null_se,
+        test=_CONGER_TEST,
+        details={"n_pairable": u.n_pairable},
     )
+
+
+_CONGER_TEST = ("z = estimate / SE0, SE0 from the variance under H0 of independent raters with their own "
+                "marginals (Fleiss, Cohen & Everitt 1969 null variance generalised to r raters and "
+                "missing ratings; equals Cohen's ASE0 for 2 raters with complete data)")
+
+
+def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w: np.ndarray,
+                    pe: float) -> float:
+    """SE of Conger's kappa under H0: rater g's ratings i.i.d. from its marginal p_g.
+
+    Delta method on :math:`p_a - \\hat p_e`.  Linear part: rating (i, g) with
+    value x contributes :math:`2A_i \\sum_{h \\in R_i \\setminus g} q_h(x) -
+    B_g \\sum_{h \\ne g} q_h(x)`, with :math:`q_h = \\bar W p_h`,
+    :math:`A_i = [r_i \\ge 2]/(n' r_i(r_i-1))`, :math:`B_g = 2/(r(r-1)n_g)`
+    (it cancels with complete data).  Degenerate part:
+    :math:`\\sum_i \\sum_{g<h \\in R_i} 4A_i^2 E\\phi_{gh}^2` with
+    :math:`E\\phi^2_{gh} = p_g'(\\bar W \\circ \\bar W)p_h - \\sum_k p_{gk} q_{hk}^2 -
+    \\sum_k p_{hk} q_{gk}^2 + (p_g' \\bar W p_h)^2` (the FCE null variance of
+    the pair).  All terms are (units x raters) or (raters x raters) matrix products.
+    """
+    mask = rated.astype(np.float64)                      # (n, R)
+    n_rat = mask.sum(axis=1)
+    n_g = mask.sum(axis=0)
+    n_raters = mask.shape[1]
+    n_pair = float(pairable.sum())
+    wbar = (w + w.T) / 2
+    q = p_gk @ wbar                                      # (R, K): q[h] = W p_h
+    a_unit = np.where(pairable, 1.0 / (n_pair * np.maximum(n_rat * (n_rat - 1), 1)), 0.0)
+    alpha = 2 * a_unit[:, None]                          # (n, 1)
+    beta = (2 / (n_raters * (n_raters - 1) * n_g))[None, :]   # (1, R)
+    big_q = mask @ q                                     # (n, K): sum of q_h over the unit's raters
+    q_all = q.sum(axis=0)
+    pq = (p_gk * q).sum(axis=1)                          # (R,)
+    rest = q_all[None, :] - q                            # (R, K)
+    # moments over x ~ p_g of (Q_i - q_g)(x) and (Q_all - q_g)(x)
+    t1 = (big_q**2) @ p_gk.T - 2 * big_q @ (p_gk * q).T + (p_gk * q * q).sum(axis=1)[None, :]
+    t2 = big_q @ (p_gk * rest).T - (p_gk * q * rest).sum(axis=1)[None, :]
+    t3 = (p_gk * rest**2).sum(axis=1)[None, :]
+    m1 = big_q @ p_gk.T - pq[None, :]
+    m2 = (p_gk * rest).sum(axis=1)[None, :]
+    second = alpha**2 * t1 - 2 * alpha * beta * t2 + beta**2 * t3
+    first = alpha * m1 - beta * m2
+    scale = alpha**2 * np.abs(t1) + 2 * alpha * beta * np.abs(t2) + beta**2 * t3
+    linear = float((mask * _cancelled(second - first**2, scale)).sum())
+    mu = p_gk @ wbar @ p_gk.T
+    e_a2 = p_gk @ (q * q).T
+    e_w2 = p_gk @ (wbar * wbar) @ p_gk.T
+    ephi2 = _cancelled(e_w2 - e_a2 - e_a2.T + mu**2, e_w2 + mu**2)
+    np.fill_diagonal(ephi2, 0.0)
+    together = mask.T @ (mask * (a_unit**2)[:, None])     # (R, R): sum_i A_i^2 over units both rated
+    degenerate = 2 * float((ephi2 * together).sum())
+    return float(np.sqrt(max(linear + degenerate, 0.0)) / (1 - pe))
 
 
 # ------------------------------------------------------- two-rater family
@@ -683,6 +860,9 @@ def weighted_kappa_tables(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray
         var = ((p * spread**2).sum(axis=(1, 2)) - (kappa - pe * (1 - kappa)) ** 2) / ((1 - pe) ** 2 * n)
         kappa = np.where(pe < 1 - 1e-12, kappa, np.nan)
         kappa_se = np.where(np.isfinite(kappa), np.sqrt(np.maximum(var, 0)), np.nan)
+    # round-off (e.g. a rater who gave one score throughout) is an exact zero
+    kappa = np.where(np.abs(kappa) < ROUNDOFF, 0.0, kappa)
+    kappa_se = np.where(kappa_se < ROUNDOFF, 0.0, kappa_se)
     return kappa, kappa_se
 
 
@@ -730,7 +910,7 @@ def cohen_kappa(
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
     cell, dropped, table = _two_rater_table(ratings, "Cohen's kappa")
-    w = agreement_weights(ratings.categories, weights)
+    w = agreement_weights(ratings.scale, weights)
     n = int(table.sum())
     p = table / n
     po = float((w * p).sum())
@@ -773,7 +953,8 @@ def cohen_kappa(
         se_method="Fleiss, Cohen & Everitt (1969) large-sample variance",
         standard_error=float(se_batch[0]),
         null_standard_error=float(np.sqrt(max(_cohen_null_variance(p, w), 0.0) / n)),
-        details={"table": table.tolist()},
+        test="z = estimate / ASE0, Fleiss, Cohen & Everitt (1969) variance under independence (SAS ASE0)",
+        details={"table": table.tolist(), "n_pairable": n},
     )
 
 
@@ -793,7 +974,7 @@ def scott_pi(
 
     over the units both raters scored.  It is Fleiss' kappa restricted to two
     raters with complete data; the SE is Gwet's linearization (irrCAC
-    ``scott2.table``).
+    ``scott2.table``); the p-value uses the null SE of :func:`fleiss_kappa`.
 
     Examples
     --------
@@ -808,6 +989,7 @@ def scott_pi(
     both = Ratings.from_table(table, categories=ratings.categories)
     result = _multi_rater(
         both, weights, statistic="scott_pi", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
+        chance_grad=_grad_fleiss,
         categories=None, finite_population=finite_population, alternative=alternative,
     )
     return dataclasses.replace(result, dropped={**dropped, **result.dropped})

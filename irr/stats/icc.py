@@ -19,28 +19,46 @@ Complete data (every rater scores every unit): the classic mean squares
 
 .. math::  ICC(A,1) = \\frac{MS_R - MS_E}{MS_R + (k-1) MS_E + \\frac{k}{n}(MS_C - MS_E)}
 
-with McGraw & Wong's F tests and confidence intervals (for the agreement
-forms, their approximate degrees of freedom :math:`v`, as R ``irr::icc``; psych
-and pingouin instead reuse :math:`F(n-1, (n-1)(k-1))` for the test and
-Spearman-Brown-transform the ICC(A,1) bounds for ICC(A,k)).
+with McGraw & Wong's F tests and confidence intervals.  The test of
+H0: ICC = 0 is :math:`MS_R / MS_E` on :math:`(n-1, (n-1)(k-1))` df for every
+two-way form: under H0 McGraw & Wong's :math:`a = 0` and :math:`b = 1`, so
+their approximate df :math:`v` (evaluated at the estimate) belongs to the
+interval of the agreement forms only (as psych and pingouin for the test; R
+``irr::icc`` reports :math:`v` for the test too).  For ICC(A,k) the interval
+keeps McGraw & Wong's own :math:`v` (as R ``irr``), not psych/pingouin's
+Spearman-Brown transform of the ICC(A,1) bounds.
 
 Missing ratings / unbalanced designs (e.g. each paper scored by 2 of 20
 raters) are not dropped.  The variance components of the two-way random
 model :math:`y_{ij} = \\mu + a_i + b_j + e_{ij}` are then estimated by
-Henderson's Method III (fitting constants):
+Henderson's Method III (fitting constants).  With :math:`g` groups of raters
+that share no unit (separate scoring rooms; a rater whose papers nobody else
+scored) the additive design has rank :math:`n + k - g`:
 
 * :math:`SS_E` from the additive least-squares fit (unit effects absorbed,
   rater effects from the raters x raters reduced normal equations),
-  :math:`E[SS_E] = (N - n - k + 1)\\sigma^2_e`;
-* :math:`R(b \\mid a) = SS_W - SS_E`, :math:`E = (k-1)\\sigma^2_e + (N-n)\\sigma^2_b`;
-* :math:`R(a \\mid b) = SS_{W,raters} - SS_E`, :math:`E = (n-1)\\sigma^2_e + (N-k)\\sigma^2_a`;
+  :math:`E[SS_E] = (N - n - k + g)\\sigma^2_e`;
+* :math:`R(b \\mid a) = SS_W - SS_E`, :math:`E = (k-g)\\sigma^2_e + (N-n)\\sigma^2_b`;
+* :math:`R(a \\mid b) = SS_{W,raters} - SS_E`, :math:`E = (n-g)\\sigma^2_e + (N-k)\\sigma^2_a`;
 
 and the one-way components by the unbalanced ANOVA with
 :math:`n_0 = (N - \\sum m_i^2 / N)/(n - 1)`.  The same formulas and F-based
 intervals are then evaluated with the effective multipliers
-:math:`k_{eff} = (N-k)/(n-1)` and :math:`n_{eff} = (N-n)/(k-1)` in place of
+:math:`k_{eff} = (N-k)/(n-g)` and :math:`n_{eff} = (N-n)/(k-g)` in place of
 k and n (exact for complete data, an approximation otherwise).  The
-"average of k ratings" forms use the harmonic mean of the ratings per unit.
+"average of k ratings" forms use the harmonic mean :math:`\\tilde k` of the
+ratings per unit, in the estimate and in its interval: each bound is the
+estimate's formula at the F limit of :math:`MS_R`, i.e. the Spearman-Brown
+transform with :math:`\\tilde k` of the single-rating formula there (the
+single-rating bound itself for the 1 and C forms); identical to McGraw &
+Wong's intervals when the data are complete.
+
+Across unlinked groups of raters the agreement forms cannot separate rater
+from unit differences: ICC(A,1) and ICC(A,k) are then NaN, with the reason
+in ``note`` and the number of groups in ``n_rater_groups``.  Likewise a form
+whose variance denominator is zero or negative (negative component
+estimates), or an interval that does not exist (no residual or no unit
+variance), gives NaN and a reason, never an inverted or zero-width interval.
 
 References
 ----------
@@ -53,7 +71,7 @@ ch. 5 (Henderson's Method III).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -100,24 +118,30 @@ def normalize_form(form: str) -> str:
 
 @dataclass(frozen=True)
 class _MeanSquares:
-    """Mean squares and multipliers of the one- and two-way random models."""
+    """Mean squares, degrees of freedom and multipliers of the one- and two-way random models.
+
+    Fields are floats, or arrays of one value per resample (the resampler).
+    """
 
     ms_rows: float      # units (two-way, raters adjusted)
     ms_cols: float      # raters (units adjusted)
     ms_error: float
     ms_between: float   # one-way between units
     ms_within: float
-    df_rows: float
-    df_cols: float
-    df_error: float
-    df_within: float
+    df_rows: float      # n - g
+    df_cols: float      # k - g
+    df_error: float     # N - n - k + g
+    df_within: float    # N - n
     k_eff: float        # multiplier of sigma_a^2 in E[MS_rows]
     n_eff: float        # multiplier of sigma_b^2 in E[MS_cols]
     n0: float           # one-way multiplier of sigma_a^2 in E[MS_between]
     k_mean: float       # harmonic mean of ratings per unit (for the k forms)
+    df_between: float = float("nan")   # n - 1 (one-way)
+    n_groups: float = 1                # g: groups of raters linked by shared units
 
 
 _DENSE_CELLS = 50_000_000   # units x raters cells above which incomplete designs take the sparse path
+_TINY = 1e-12               # relative size below which a variance denominator counts as zero
 
 
 @dataclass(frozen=True)
@@ -149,11 +173,18 @@ def _scores_from_codes(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return scale.take(np.maximum(codes, 0))
 
 
+def _score_values(ratings: Ratings) -> np.ndarray:
+    """Numeric values of the scale points (NonNumericScaleError for a scale of labels)."""
+    require = getattr(ratings, "require_numeric", None)
+    return np.asarray(require("the ICC") if require is not None else ratings.categories, dtype=np.float64)
+
+
 def _fit(ratings: Ratings) -> _Fit:
     """Mean squares of the ratings, from the units x raters code matrix."""
     ratings.require_rater_identity("The ICC")
+    scale = _score_values(ratings)
     if ratings.is_complete:
-        values = _scores_from_codes(ratings.wide_codes, ratings.categories)
+        values = _scores_from_codes(ratings.wide_codes, scale)
         values -= values.sum() / values.size        # centring avoids cancellation in the sums of squares
         n, k = values.shape
         if n < 2:
@@ -162,7 +193,15 @@ def _fit(ratings: Ratings) -> _Fit:
             raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
         return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(_balanced_totals(values), k), values, None)
 
-    m_all = ratings.ratings_per_unit
+    dense = ratings.n_units * ratings.n_raters <= _DENSE_CELLS
+    if dense:       # ratings per unit and per rater from the code matrix (no category counts)
+        codes = ratings.wide_codes
+        rated = codes >= 0
+        m_all = rated.sum(axis=1)
+        rater_used = rated.any(axis=0)
+    else:           # too many cells for a matrix: one bincount over the ratings each
+        m_all = np.bincount(ratings.unit, minlength=ratings.n_units)
+        rater_used = np.bincount(ratings.rater, minlength=ratings.n_raters) > 0
     keep_units = m_all >= 1
     dropped = {}
     if (~keep_units).any():
@@ -172,26 +211,24 @@ def _fit(ratings: Ratings) -> _Fit:
     n = int(keep_units.sum())
     if n < 2:
         raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
-    n_ratings = ratings.n_ratings
+    n_ratings = int(m_all.sum())
     if n_ratings - n < 1:
         raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
-    rater_used = ratings.rater_counts.sum(axis=1) > 0
     k = int(rater_used.sum())
     m = m_all[keep_units].astype(np.float64)
-    if n * k > _DENSE_CELLS:
+    if not dense:
         # many raters, few ratings each: sparse sums over the ratings, no units x raters matrix
         unit = (np.cumsum(keep_units) - 1)[ratings.unit]
         rater = (np.cumsum(rater_used) - 1)[ratings.rater]
-        y = _scores_from_codes(ratings.code, ratings.categories)
+        y = _scores_from_codes(ratings.code, scale)
         s = _henderson_sparse(unit, rater, y - y.mean(), m, k)
         return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, None, None)
-    codes = ratings.wide_codes
     if not keep_units.all():
         codes = codes[keep_units]
     if not rater_used.all():
         codes = codes[:, rater_used]
     present = codes >= 0
-    values = _scores_from_codes(codes, ratings.categories)
+    values = _scores_from_codes(codes, scale)
     np.multiply(values, present, out=values)
     values -= values.sum() / n_ratings
     np.multiply(values, present, out=values)        # centred, and exactly 0 where not rated
@@ -236,25 +273,41 @@ def _henderson_sparse(unit: np.ndarray, rater: np.ndarray, y: np.ndarray, m: np.
     return _henderson_from_sums(float(y @ y), unit_sum @ unit_mean, rater_sum, n_j, (q, gram), m, y.size)
 
 
-def _reduction(c: np.ndarray, q: np.ndarray) -> float:
-    """``b' q`` for any solution of ``C b = q`` (C singular: its rows sum to zero).
+def _rater_groups(gram: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected groups of raters, and each rater's group.
 
-    Fixing the last rater's effect at 0 leaves a positive definite system when
-    the design is connected (Cholesky); a disconnected design falls back to
-    the minimum-norm least-squares solution.  ``b' q`` is the same either way.
+    Two raters are linked when some unit has both (``gram = N' diag(1/m) N`` is
+    positive there); every unit belongs to the group of its raters, so these are
+    the components of the unit-rater bipartite graph.
     """
-    if c.shape[0] < 2:
+    n_groups, labels = _csgraph.connected_components(_sparse.csr_matrix(gram > 0), directed=False)
+    return int(n_groups), labels
+
+
+def _reduction(c: np.ndarray, q: np.ndarray, labels: np.ndarray) -> float:
+    """``b' q`` for any solution of ``C b = q`` (C singular: rank k - g).
+
+    Within each group of linked raters the rows of C sum to zero, so fixing one
+    rater's effect per group at 0 leaves a positive definite system (Cholesky);
+    ``b' q`` is the same for every solution.
+    """
+    k = c.shape[0]
+    free = np.ones(k, dtype=bool)
+    free[np.unique(labels, return_index=True)[1]] = False      # the first rater of each group
+    if not free.any():
         return 0.0
-    linked = _sparse.csr_matrix(np.abs(c) > 0)      # raters linked by a unit they both rated
-    n_groups, _ = _csgraph.connected_components(linked, directed=False)
-    if n_groups == 1:
-        try:
-            b = _linalg.solve(c[:-1, :-1], q[:-1], assume_a="pos", check_finite=False)
-            return float(b @ q[:-1])
-        except _linalg.LinAlgError:
-            pass
-    b, *_ = np.linalg.lstsq(c, q, rcond=None)
-    return float(b @ q)
+    c_free, q_free = c[np.ix_(free, free)], q[free]
+    try:
+        b = _linalg.solve(c_free, q_free, assume_a="pos", check_finite=False)
+    except _linalg.LinAlgError:                                 # numerically singular: least squares
+        b, *_ = np.linalg.lstsq(c_free, q_free, rcond=None)
+    return float(b @ q_free)
+
+
+def _per_df(ss, df):
+    """A mean square, NaN where there are no degrees of freedom."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(df) > 0, ss / np.where(np.asarray(df) > 0, df, 1), np.nan)[()]
 
 
 def _henderson_from_sums(ss_total: float, ss_between: float, rater_sum: np.ndarray, n_j: np.ndarray,
@@ -262,6 +315,10 @@ def _henderson_from_sums(ss_total: float, ss_between: float, rater_sum: np.ndarr
     """Henderson III mean squares from the sums of squares and the reduced normal equations.
 
     ``normal_equations`` is ``(q, N' diag(1/m) N)``, or ``None`` for a complete design.
+    With g groups of raters that share no unit the additive model has rank
+    n + k - g, so ``SS_E`` has N - n - k + g degrees of freedom, ``R(b|a)`` k - g
+    and ``R(a|b)`` n - g (Searle, Casella & McCulloch 1992, ch. 5); the
+    coefficients N - n and N - k of the variance components do not change.
     """
     n, k = m.size, n_j.size
     ss_between = float(ss_between)
@@ -269,55 +326,94 @@ def _henderson_from_sums(ss_total: float, ss_between: float, rater_sum: np.ndarr
     rater_part = float((rater_sum**2 / n_j).sum())
     ss_within_raters = ss_total - rater_part
     if normal_equations is None:
+        n_groups = 1
         r_cols_given_rows = rater_part
     else:
         # Rater effects after absorbing units: C b = q with C = diag(n_j) - N' diag(1/m) N.
         q, gram = normal_equations
-        r_cols_given_rows = _reduction(np.diag(n_j) - gram, q)
+        n_groups, labels = _rater_groups(gram)
+        r_cols_given_rows = _reduction(np.diag(n_j) - gram, q, labels)
     # round-off can leave -1e-16 where a sum of squares is exactly zero
     tiny = 1e-12 * max(ss_total, 1e-300)
     ss_within = ss_within if ss_within > tiny else 0.0
     ss_error = ss_within - r_cols_given_rows
     ss_error = ss_error if ss_error > tiny else 0.0
     r_rows_given_cols = ss_within_raters - ss_error
-    df_rows, df_cols = n - 1, k - 1
-    df_error = total - n - k + 1
+    df_rows, df_cols = n - n_groups, k - n_groups
+    df_error = total - n - k + n_groups
     df_within = total - n
     n0 = (total - (m**2).sum() / total) / (n - 1) if n > 1 else float("nan")
     return _MeanSquares(
-        ms_rows=r_rows_given_cols / df_rows if df_rows > 0 else float("nan"),
-        ms_cols=r_cols_given_rows / df_cols if df_cols > 0 else float("nan"),
-        ms_error=ss_error / df_error if df_error > 0 else float("nan"),
-        ms_between=ss_between / df_rows if df_rows > 0 else float("nan"),
-        ms_within=ss_within / df_within if df_within > 0 else float("nan"),
+        ms_rows=float(_per_df(r_rows_given_cols, df_rows)),
+        ms_cols=float(_per_df(r_cols_given_rows, df_cols)),
+        ms_error=float(_per_df(ss_error, df_error)),
+        ms_between=float(_per_df(ss_between, n - 1)),
+        ms_within=float(_per_df(ss_within, df_within)),
         df_rows=df_rows, df_cols=df_cols, df_error=df_error, df_within=df_within,
-        k_eff=(total - k) / df_rows if df_rows > 0 else float("nan"),
-        n_eff=(total - n) / df_cols if df_cols > 0 else float("nan"),
+        k_eff=float(_per_df(total - k, df_rows)),
+        n_eff=float(_per_df(total - n, df_cols)),
         n0=n0,
         k_mean=float(n / (1 / m).sum()),
+        df_between=n - 1, n_groups=n_groups,
     )
 
 
-def _estimate(form: str, s: _MeanSquares) -> float:
-    r, c, e, b, w = s.ms_rows, s.ms_cols, s.ms_error, s.ms_between, s.ms_within
-    k, n, n0, km = s.k_eff, s.n_eff, s.n0, s.k_mean
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sigma_a = (r - e) / k
-        sigma_b = (c - e) / n
-        if form == "1,1":
-            return (b - w) / (b + (n0 - 1) * w)
-        if form == "1,k":
-            sigma_u = (b - w) / n0
-            return sigma_u / (sigma_u + w / km)
-        if form == "A,1":
-            return sigma_a / (sigma_a + sigma_b + e)
-        if form == "C,1":
-            return sigma_a / (sigma_a + e)
-        if form == "A,k":
-            return sigma_a / (sigma_a + (sigma_b + e) / km)
-        if form == "C,k":
-            return sigma_a / (sigma_a + e / km)
+def _ratio_terms(form: str, s: _MeanSquares):
+    """Numerator, denominator and the denominator's scale (sum of absolute terms) of a form."""
+    # as numpy floats: a zero multiplier gives inf/NaN (under errstate), not ZeroDivisionError
+    r, c, e, b, w, k, n, n0, km = (np.asarray(v, dtype=np.float64) for v in (
+        s.ms_rows, s.ms_cols, s.ms_error, s.ms_between, s.ms_within, s.k_eff, s.n_eff, s.n0, s.k_mean))
+    sigma_a = (r - e) / k
+    sigma_b = (c - e) / n
+    if form in ("1,1", "1,k"):
+        sigma_u = (b - w) / n0
+        error = w if form == "1,1" else w / km
+        return sigma_u, sigma_u + error, np.abs(sigma_u) + error
+    if form == "A,1":
+        return sigma_a, sigma_a + sigma_b + e, np.abs(sigma_a) + np.abs(sigma_b) + e
+    if form == "C,1":
+        return sigma_a, sigma_a + e, np.abs(sigma_a) + e
+    if form == "A,k":
+        return sigma_a, sigma_a + (sigma_b + e) / km, np.abs(sigma_a) + (np.abs(sigma_b) + e) / km
+    if form == "C,k":
+        return sigma_a, sigma_a + e / km, np.abs(sigma_a) + e / km
     raise DataError(f"unknown form {form}")
+
+
+def _estimate(form: str, s: _MeanSquares):
+    """The ICC of a form: unit variance over the form's total variance.
+
+    NaN where that total is zero or negative (negative variance component
+    estimates), and for the absolute-agreement forms when the raters fall into
+    groups that share no unit (rater and unit effects then not separable).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num, den, scale = _ratio_terms(form, s)
+        ok = den > _TINY * scale
+        if form.startswith("A"):
+            ok = ok & (np.asarray(s.n_groups) == 1)
+        if np.ndim(ok) == 0:        # one data set: skip the array machinery
+            return float(num / den) if ok else float("nan")
+        return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
+def _undefined_reason(form: str, s: _MeanSquares) -> str:
+    """Why :func:`_estimate` is NaN for these (scalar) mean squares, or ''."""
+    if form.startswith("A") and s.n_groups > 1:
+        return (f"ICC({form}) undefined: the raters fall into {int(s.n_groups)} groups that share no unit "
+                "(e.g. separate scoring rooms), so differences between the groups' raters cannot be told "
+                "apart from differences between their units; use ICC(C,1)/ICC(C,k), or have some units "
+                "scored by raters of different groups")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num, den, scale = _ratio_terms(form, s)
+    if not np.isfinite(den):
+        return f"ICC({form}) undefined: not enough degrees of freedom to estimate the variance components"
+    if not scale > 0:
+        return f"ICC({form}) undefined: every score is the same, there is no variance to apportion"
+    if not den > _TINY * scale:
+        return (f"ICC({form}) undefined: its variance components sum to {float(den):.3g} <= 0 (negative "
+                "estimates of unit or rater variance); the data show no reliable unit differences")
+    return ""
 
 
 def _f_upper(alpha: float, df1, df2) -> np.float64:
@@ -325,58 +421,67 @@ def _f_upper(alpha: float, df1, df2) -> np.float64:
     return _spc.fdtri(df1, df2, 1 - alpha / 2)
 
 
-def _f_test_and_ci(form: str, s: _MeanSquares, estimate: float, level: float):
-    """McGraw & Wong F statistic, df, p-value (H0: ICC = 0) and CI bounds.
+def _f_test(form: str, s: _MeanSquares):
+    """F statistic and df of the test of H0: ICC = 0 (McGraw & Wong 1996, Tables 4-6).
 
-    Degenerate designs (no residual variance: every rater agrees exactly) give
-    an infinite F and NaN bounds rather than an exception.
+    Under H0 the unit variance is zero, which for the agreement forms makes
+    McGraw & Wong's ``a = 0`` and ``b = 1``: the test is MS_R / MS_E on
+    (n - 1, (n - 1)(k - 1)) degrees of freedom, exactly as for the consistency
+    forms (their df ``v`` belongs to the interval, not to the test).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _f_test_and_ci_unguarded(form, s, estimate, level)
+        if form in ("1,1", "1,k"):
+            return np.float64(s.ms_between) / np.float64(s.ms_within), s.df_between, s.df_within
+        return np.float64(s.ms_rows) / np.float64(s.ms_error), s.df_rows, s.df_error
 
 
-def _f_test_and_ci_unguarded(form: str, s: _MeanSquares, estimate: float, level: float):
+def _satterthwaite_v(s: _MeanSquares, rho: float) -> float:
+    """McGraw & Wong's approximate df of ``a MS_C + b MS_E`` at ICC ``rho`` (cases 2A / 3A)."""
+    k, n, c, e, rho = map(np.float64, (s.k_eff, s.n_eff, s.ms_cols, s.ms_error, rho))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = k * rho / (n * (1 - rho))
+        b = 1 + k * rho * (n - 1) / (n * (1 - rho))
+        return float((a * c + b * e) ** 2 / ((a * c) ** 2 / s.df_cols + (b * e) ** 2 / s.df_error))
+
+
+def _analytic_interval(form: str, s: _MeanSquares, estimate: float, level: float):
+    """F-based interval: ``(low, high, df2 of its F quantiles, note)``.
+
+    Each bound is the form's estimate with the unit mean square divided (low)
+    or multiplied (high) by an upper F point, everything else fixed: McGraw &
+    Wong's intervals for complete data, and for the "k" forms the same
+    harmonic-mean k as the estimate (the Spearman-Brown transform of the
+    single-rating bounds with that k).  For the agreement forms the F points
+    use McGraw & Wong's ``v`` evaluated at the form's estimate (as R ``irr``).
+    A bound is NaN, with the reason in ``note``, where it does not exist.
+    """
     alpha = 1 - level
-    r, c, e = np.float64(s.ms_rows), np.float64(s.ms_cols), np.float64(s.ms_error)
-    k, n = np.float64(s.k_eff), np.float64(s.n_eff)
-    if form in ("1,1", "1,k"):
-        f_value = np.float64(s.ms_between) / np.float64(s.ms_within)
-        df1, df2 = s.df_rows, s.df_within
-        f_low = f_value / _f_upper(alpha, df1, df2)
-        f_high = f_value * _f_upper(alpha, df2, df1)
-        if form == "1,1":
-            n0 = s.n0
-            bounds = ((f_low - 1) / (f_low + n0 - 1), (f_high - 1) / (f_high + n0 - 1))
-        else:
-            bounds = (1 - 1 / f_low, 1 - 1 / f_high)
-        return f_value, df1, df2, bounds
-    if form in ("C,1", "C,k"):
-        f_value = r / e
-        df1, df2 = s.df_rows, s.df_error
-        f_low = f_value / _f_upper(alpha, df1, df2)
-        f_high = f_value * _f_upper(alpha, df2, df1)
-        if form == "C,1":
-            bounds = ((f_low - 1) / (f_low + k - 1), (f_high - 1) / (f_high + k - 1))
-        else:
-            bounds = (1 - 1 / f_low, 1 - 1 / f_high)
-        return f_value, df1, df2, bounds
-    # absolute agreement: McGraw & Wong (1996) approximate df v (cases 2A / 3A)
-    f_value = r / e
-    # v is evaluated at the form's own estimate (as R irr does; for A,k this differs
-    # from psych/pingouin, which Spearman-Brown-transform the A,1 bounds)
-    a = k * estimate / (n * (1 - estimate))
-    b = 1 + k * estimate * (n - 1) / (n * (1 - estimate))
-    v = (a * c + b * e) ** 2 / ((a * c) ** 2 / s.df_cols + (b * e) ** 2 / s.df_error)
-    df1 = s.df_rows
-    f_l = _f_upper(alpha, df1, v)
-    f_u = _f_upper(alpha, v, df1)
-    if form == "A,1":
-        low = n * (r - f_l * e) / (f_l * (k * c + (k * n - k - n) * e) + n * r)
-        high = n * (f_u * r - e) / (k * c + (k * n - k - n) * e + n * f_u * r)
-    else:
-        low = n * (r - f_l * e) / (f_l * (c - e) + n * r)
-        high = n * (f_u * r - e) / (c - e + n * f_u * r)
-    return f_value, df1, v, (low, high)
+    f_value, df1, df2 = _f_test(form, s)
+    if form.startswith("A"):
+        df2 = _satterthwaite_v(s, estimate) if np.isfinite(estimate) else float("nan")
+    nan = float("nan")
+    if not np.isfinite(estimate):
+        return nan, nan, df2, "no interval: the estimate is undefined"
+    if np.isposinf(f_value):
+        exactly = ("every unit's ratings are equal" if form.startswith("1") else
+                   "the raters agree exactly apart from constant offsets")
+        return nan, nan, df2, f"no F interval: no residual variance ({exactly}), F is infinite"
+    if not f_value > 0:
+        return nan, nan, df2, "no F interval: no variance between units (F = 0)"
+    if not (df1 > 0 and df2 > 0 and np.isfinite(df2)):
+        return nan, nan, df2, f"no F interval: the F distribution has no valid df ({df1:.4g}, {df2:.4g})"
+    name = "ms_between" if form.startswith("1") else "ms_rows"
+    base = getattr(s, name)
+    low = float(_estimate(form, replace(s, **{name: base / _f_upper(alpha, df1, df2)})))
+    high = float(_estimate(form, replace(s, **{name: base * _f_upper(alpha, df2, df1)})))
+    if not np.isfinite(high):
+        return nan, nan, df2, "no F interval: the upper F limit gives no finite ICC"
+    if not np.isfinite(low):
+        return nan, high, df2, ("the lower limit is unbounded: at the lower F limit the form's variance "
+                                "components sum to zero or less")
+    if not low < high:      # cannot happen for a monotone transform of F; never return it silently
+        return nan, nan, df2, f"no F interval: the limits came out as ({low:.4g}, {high:.4g})"
+    return low, high, df2, ""
 
 
 @dataclass(frozen=True, repr=False)
@@ -386,10 +491,11 @@ class ICCResult:
     Attributes
     ----------
     form : str            McGraw & Wong name ("A,1", ...).
-    estimate : float
+    estimate : float      NaN when the form is undefined for these data (see ``note``).
     standard_error : float    Jackknife SE over units (no closed form is standard); NaN for
                               incomplete designs too large to resample in memory.
-    F, df1, df2 : float       McGraw & Wong F test of H0: ICC = 0.
+    F, df1, df2 : float       F test of H0: ICC = 0: MS_R / MS_E on (n - g, N - n - k + g) for the
+                              two-way forms (``(n-1)(k-1)`` when complete), MS_B / MS_W for the one-way.
     p_value : float           P(F > observed); ``alternative`` is "greater".
     n_units, n_raters, n_ratings : int
     k : float                 Ratings per unit behind the "k" forms (harmonic mean).
@@ -397,6 +503,11 @@ class ICCResult:
     estimator : str           How the variance components were estimated.
     dropped : mapping         Units left out, and why.
     variance_components : mapping  sigma^2 of units, raters, residual.
+    n_rater_groups : int      Groups of raters linked by units they share (1: connected design;
+                              more, e.g. separate scoring rooms, leaves the agreement forms undefined).
+    ci_df2 : float            Denominator df of the F points behind the analytic interval
+                              (McGraw & Wong's ``v`` for the agreement forms, else ``df2``).
+    note : str                Why the estimate or a bound of the analytic interval is NaN ('' if neither).
     """
 
     form: str
@@ -416,6 +527,9 @@ class ICCResult:
     dropped: Mapping[str, int] = field(default_factory=dict)
     variance_components: Mapping[str, float] = field(default_factory=dict)
     alternative: str = "greater"
+    n_rater_groups: int = 1
+    ci_df2: float = float("nan")
+    note: str = ""
     _mean_squares: Any = field(default=None, compare=False)
     _resampler: Any = field(default=None, compare=False)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
@@ -441,41 +555,75 @@ class ICCResult:
     def confidence_interval(self, level: float | None = None, method: str = "analytic", *,
                             bootstrap: str = "bca", n_resamples: int = 1000,
                             random_state=0, distribution: str = "normal") -> ConfidenceInterval:
-        """F-based (McGraw & Wong), bootstrap (units resampled) or jackknife interval."""
+        """F-based (McGraw & Wong), bootstrap (units resampled) or jackknife interval.
+
+        Where an interval does not exist (undefined estimate, no residual or no
+        unit variance, zero standard error, all resamples equal) its bounds are
+        NaN, never a zero-width or inverted interval; the reason is in ``note``
+        (for the analytic interval at ``self.level``) and on the returned
+        interval when it has a ``note`` field.
+        """
         level = self.level if level is None else float(level)
         if not 0 < level < 1:
             raise DataError(f"confidence level must be between 0 and 1, got {level}")
         if method == "analytic":
             if level == self.level:
-                return ConfidenceInterval(*map(float, self.analytic_ci))
-            _, _, _, bounds = _f_test_and_ci(self.form, self._mean_squares, self.estimate, level)
-            return ConfidenceInterval(float(bounds[0]), float(bounds[1]))
+                return _interval(*self.analytic_ci, _F_METHOD, self.note)
+            low, high, _, note = _analytic_interval(self.form, self._mean_squares, self.estimate, level)
+            return _interval(low, high, _F_METHOD, self.note or note)
+        if method not in ("jackknife", "bootstrap"):
+            raise DataError(f"method must be 'analytic', 'bootstrap' or 'jackknife', got {method!r}")
+        nan = float("nan")
+        if not np.isfinite(self.estimate):
+            return _interval(nan, nan, method, self.note)
         if method == "jackknife":
-            q = _sps.norm.ppf(0.5 + level / 2) if distribution == "normal" else \
-                _sps.t.ppf(0.5 + level / 2, max(self.n_units - 1, 1))
-            return ConfidenceInterval(self.estimate - q * self.standard_error,
-                                      self.estimate + q * self.standard_error)
-        if method == "bootstrap":
-            reps = self._resampler.bootstrap(int(n_resamples), random_state)
-            jack = self._resampler.jackknife() if bootstrap == "bca" else None
-            return ci_from_bootstrap(self.estimate, reps, level, bootstrap, jack)
-        raise DataError(f"method must be 'analytic', 'bootstrap' or 'jackknife', got {method!r}")
+            se = self.standard_error
+            if distribution == "normal":
+                q, label = _sps.norm.ppf(0.5 + level / 2), "jackknife normal"
+            else:
+                df = max(self.n_units - 1, 1)
+                q, label = _sps.t.ppf(0.5 + level / 2, df), f"jackknife t({df})"
+            if not se > 0:
+                return _interval(nan, nan, label, f"no jackknife interval: the jackknife SE is {se:.3g}")
+            return _interval(self.estimate - q * se, self.estimate + q * se, label, "")
+        reps = self._resampler.bootstrap(int(n_resamples), random_state)
+        jack = self._resampler.jackknife() if bootstrap == "bca" else None
+        ci = ci_from_bootstrap(self.estimate, reps, level, bootstrap, jack)
+        if np.isnan(ci[0]) and np.isnan(ci[1]) and getattr(ci, "note", ""):
+            return ci                                   # already refused, with its reason
+        if not ci[1] - ci[0] > 1e-9 * max(1.0, abs(self.estimate)):     # round-off width is no width
+            return _interval(nan, nan, getattr(ci, "method", bootstrap) or bootstrap,
+                             f"no bootstrap interval: the resampled limits are ({ci[0]:.4g}, {ci[1]:.4g})")
+        return ci
 
     def jackknife_standard_error(self) -> float:
         return self.standard_error
 
     def to_dict(self, level: float | None = None) -> dict:
-        low, high = self.confidence_interval(level)
+        low, high = self.confidence_interval(level)[:2]
         return {"form": self.form, "estimate": self.estimate, "standard_error": self.standard_error,
                 "F": self.F, "df1": self.df1, "df2": self.df2, "p_value": self.p_value,
-                "ci_low": low, "ci_high": high, "n_units": self.n_units, "n_raters": self.n_raters,
-                "n_ratings": self.n_ratings, "estimator": self.estimator}
+                "ci_low": low, "ci_high": high, "ci_df2": self.ci_df2, "n_units": self.n_units,
+                "n_raters": self.n_raters, "n_ratings": self.n_ratings, "n_rater_groups": self.n_rater_groups,
+                "estimator": self.estimator, "note": self.note}
 
     def __repr__(self) -> str:
         low, high = self.analytic_ci
+        note = f", note={self.note!r}" if self.note else ""
         return (f"ICCResult(form={self.form!r}, estimate={self.estimate:.6g}, "
                 f"ci=({low:.4g}, {high:.4g}), F={self.F:.4g}, df=({self.df1:.4g}, {self.df2:.4g}), "
-                f"p_value={self.p_value:.4g}, n_units={self.n_units}, n_raters={self.n_raters})")
+                f"p_value={self.p_value:.4g}, n_units={self.n_units}, n_raters={self.n_raters}{note})")
+
+
+_F_METHOD = "F (McGraw & Wong)"
+
+
+def _interval(low: float, high: float, method: str, note: str) -> ConfidenceInterval:
+    """A ConfidenceInterval with its method and note."""
+    try:
+        return ConfidenceInterval(float(low), float(high), method=method, note=note)
+    except TypeError:       # a ConfidenceInterval of bounds only
+        return ConfidenceInterval(float(low), float(high))
 
 
 def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
@@ -554,6 +702,7 @@ def _balanced_mean_squares(t: np.ndarray, k: int) -> _MeanSquares:
             ms_between=ss_rows / (n - 1), ms_within=(ss_total - ss_rows) / (n * (k - 1)),
             df_rows=n - 1, df_cols=k - 1, df_error=(n - 1) * (k - 1), df_within=n * (k - 1),
             k_eff=np.float64(k), n_eff=n, n0=np.float64(k), k_mean=np.float64(k),
+            df_between=n - 1, n_groups=1,
         )
 
 
@@ -581,21 +730,30 @@ def _icc_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
         ss_total = sum_sq - total * grand**2
         ss_between = sum_sq_over_m - total * grand**2
         ss_within = ss_total - ss_between
-        ss_within_raters = sum_sq - (rater_sum**2 / n_j).sum(axis=-1)
+        # a resample can miss a rater altogether: that rater drops out of k
+        rated = n_j > 0
+        k_used = rated.sum(axis=-1)
+        ss_within_raters = sum_sq - np.where(rated, rater_sum**2 / np.where(rated, n_j, 1), 0).sum(axis=-1)
         q = rater_sum - cross
         c = n_j[..., :, None] * np.eye(k) - outer
-        b = np.einsum("...ij,...j->...i", np.linalg.pinv(c), q)
-        r_cols = (b * q).sum(axis=-1)
+        # R(b|a) = q' C^+ q from the eigen-decomposition of the symmetric C, whose rank
+        # k_used - g also gives the resample's number g of unlinked rater groups
+        eigenvalues, vectors = np.linalg.eigh(c)
+        positive = eigenvalues > 1e-9 * np.abs(eigenvalues).max(axis=-1, keepdims=True)
+        projection = np.einsum("...ji,...j->...i", vectors, q)
+        r_cols = np.where(positive, projection**2 / np.where(positive, eigenvalues, 1), 0).sum(axis=-1)
+        n_groups = k_used - positive.sum(axis=-1)
         ss_error = ss_within - r_cols
         r_rows = ss_within_raters - ss_error
-        df_rows, df_cols = n - 1, k - 1
-        df_error = total - n - k + 1
+        df_rows, df_cols = n - n_groups, k_used - n_groups
+        df_error = total - n - k_used + n_groups
         ms = _MeanSquares(
             ms_rows=r_rows / df_rows, ms_cols=r_cols / df_cols, ms_error=ss_error / df_error,
-            ms_between=ss_between / df_rows, ms_within=ss_within / (total - n),
+            ms_between=ss_between / (n - 1), ms_within=ss_within / (total - n),
             df_rows=df_rows, df_cols=df_cols, df_error=df_error, df_within=total - n,
-            k_eff=(total - k) / df_rows, n_eff=(total - n) / df_cols,
-            n0=(total - m2_total / total) / df_rows, k_mean=n / inv_m_total,
+            k_eff=(total - k_used) / df_rows, n_eff=(total - n) / df_cols,
+            n0=(total - m2_total / total) / (n - 1), k_mean=n / inv_m_total,
+            df_between=n - 1, n_groups=n_groups,
         )
         return _estimate(form, ms)
 
@@ -616,6 +774,8 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
     Returns
     -------
     ICCResult
+        NaN estimate or bounds come with the reason in ``note``;
+        ``n_rater_groups`` counts groups of raters that share no unit.
 
     Examples
     --------
@@ -626,6 +786,16 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
     ...               [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
     >>> round(icc(x, "A,1").estimate, 4), round(icc(x, "ICC3").estimate, 4)
     (0.2898, 0.7148)
+
+    Two scoring rooms with no rater in common: consistency is estimable,
+    absolute agreement is not.
+
+    >>> rooms = np.full((6, 4), np.nan)
+    >>> rooms[:3, :2] = [[4, 3], [2, 2], [3, 4]]
+    >>> rooms[3:, 2:] = [[3, 1], [4, 4], [2, 1]]
+    >>> res = icc(rooms, "A,1")
+    >>> res.n_rater_groups, bool(np.isnan(res.estimate)), "share no unit" in res.note
+    (2, True, True)
     """
     form = normalize_form(form)
     return _result(_fit(as_ratings(data, categories)), form, level)
@@ -636,8 +806,12 @@ def _result(fit: _Fit, form: str, level: float) -> ICCResult:
         raise InsufficientDataError("two-way ICC forms need at least 2 raters")
     s = fit.mean_squares
     estimate = float(_estimate(form, s))
-    f_value, df1, df2, bounds = _f_test_and_ci(form, s, estimate, level)
+    note = _undefined_reason(form, s) if np.isnan(estimate) else ""
+    f_value, df1, df2 = _f_test(form, s)
     p_value = 0.0 if np.isposinf(f_value) else float(_spc.fdtrc(df1, df2, f_value))
+    low, high, ci_df2, ci_note = _analytic_interval(form, s, estimate, level)
+    if note and np.isfinite(f_value) and form.startswith("A") and s.n_groups > 1:
+        note += "; the F test of no unit variance (as for ICC(C,·)) is still valid"
     estimator = ("two-way ANOVA mean squares (McGraw & Wong 1996)" if fit.balanced else
                  "Henderson Method III variance components (incomplete design); "
                  "F tests and intervals approximate")
@@ -651,8 +825,9 @@ def _result(fit: _Fit, form: str, level: float) -> ICCResult:
         form=form, estimate=estimate, F=float(f_value),
         df1=float(df1), df2=float(df2), p_value=p_value, n_units=fit.n, n_raters=fit.k,
         n_ratings=fit.n_ratings, k=float(s.k_mean), balanced=bool(fit.balanced), estimator=estimator,
-        level=float(level), analytic_ci=(float(bounds[0]), float(bounds[1])), dropped=fit.dropped,
+        level=float(level), analytic_ci=(float(low), float(high)), dropped=fit.dropped,
         variance_components={key: float(v) for key, v in components.items()},
+        n_rater_groups=int(s.n_groups), ci_df2=float(ci_df2), note=note or ci_note,
         _mean_squares=s, _resampler=_icc_resampler(fit, form),
     )
 
@@ -661,7 +836,8 @@ def icc_table(data, *, level: float = 0.95, categories=None) -> pd.DataFrame:
     """All six ICC forms as a tidy DataFrame (pingouin-style).
 
     Columns: ``form`` ("ICC(A,1)", ...), ``description``, ``estimate``, ``F``,
-    ``df1``, ``df2``, ``p_value``, ``ci_low``, ``ci_high``.
+    ``df1``, ``df2``, ``p_value``, ``ci_low``, ``ci_high``, ``ci_df2`` (df
+    behind the interval), ``n_rater_groups`` and ``note`` (why a value is NaN).
     """
     fit = _fit(as_ratings(data, categories))
     rows = []
@@ -670,5 +846,6 @@ def icc_table(data, *, level: float = 0.95, categories=None) -> pd.DataFrame:
         low, high = res.analytic_ci
         rows.append({"form": f"ICC({form})", "description": DESCRIPTIONS[form], "estimate": res.estimate,
                      "F": res.F, "df1": res.df1, "df2": res.df2, "p_value": res.p_value,
-                     "ci_low": low, "ci_high": high})
+                     "ci_low": low, "ci_high": high, "ci_df2": res.ci_df2,
+                     "n_rater_groups": res.n_rater_groups, "note": res.note})
     return pd.DataFrame(rows)

@@ -35,9 +35,9 @@ from typing import Callable, Union
 import numpy as np
 
 from irr.errors import DataError, InsufficientDataError
-from irr.stats._inference import UnitLevelStatistic
+from irr.stats._inference import UnitLevelStatistic, pair_kernel_moments
 from irr.stats._ratings import as_ratings
-from irr.stats._results import AgreementResult, p_value_from_z
+from irr.stats._results import ROUNDOFF, AgreementResult, p_value_from_z
 
 __all__ = ["krippendorff_alpha", "coincidence_matrix", "LEVELS"]
 
@@ -173,6 +173,11 @@ def krippendorff_alpha(
         ``krippen.alpha.raw``, weights :math:`1 - \\delta^2/\\delta^2_{max}`)
         for data-independent metrics; for the ordinal metric, whose
         distances depend on the marginal frequencies, the jackknife over units.
+        The finite-population fraction and the t df use all units with a
+        rating (``n_sampled``; irrCAC 1.4's ``n0``), the variance the pairable ones.
+        ``p_value``: z with the SE under H0 of independent values
+        (``details["standard_error_null"]``, :func:`_alpha_null_se`), not the
+        SE of the estimate.
 
     Examples
     --------
@@ -186,7 +191,13 @@ def krippendorff_alpha(
     if alternative not in ("two-sided", "greater", "less"):
         raise DataError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
     ratings = as_ratings(data, categories)
-    values = ratings.categories
+    if level == "ordinal":
+        ratings.require_order("ordinal alpha")
+    if level in ("nominal", "ordinal"):
+        values = np.arange(ratings.n_categories, dtype=np.float64)   # distances need no score values
+    else:
+        name = f"{level} alpha" if isinstance(level, str) else "a custom alpha metric"
+        values = np.asarray(ratings.require_numeric(name), dtype=np.float64)
     # alpha depends on a unit only through its count row: work on the distinct rows
     counts, weight, m, per_pattern, dropped = _pairable_patterns(ratings)
     if counts.shape[0] == 0:
@@ -213,15 +224,23 @@ def krippendorff_alpha(
 
     resampler = UnitLevelStatistic(per_pattern, weight.astype(np.int64), statistic_from_totals)
     n = int(weight.sum())
+    # irrCAC 1.4: the sampled units (any rating) give n/N and the t df; n' pairable units the variance
+    n_sampled = n + int(dropped.get("fewer than 2 ratings", 0))
+    if finite_population is not None and finite_population < n_sampled:
+        raise DataError(
+            f"finite_population ({finite_population}) is smaller than the {n_sampled} units analysed"
+        )
+    fpc = 1.0 if finite_population is None else 1 - n_sampled / finite_population
     if fixed is not None:
-        standard_error = _gwet_alpha_se(counts, m, weight, 1 - fixed / delta_max, finite_population)
+        standard_error = _gwet_alpha_se(counts, m, weight, 1 - fixed / delta_max, fpc)
         se_method = "Gwet (2014) linearization (irrCAC 1.4 krippen.alpha.raw)"
     else:
-        standard_error = resampler.jackknife_se()
-        if finite_population:
-            standard_error *= np.sqrt(max(0.0, 1 - n / finite_population))
+        standard_error = resampler.jackknife_se() * np.sqrt(fpc)
         se_method = "jackknife over units (ordinal distances depend on the marginals)"
-    z = estimate / standard_error if standard_error > 0 else float("nan")
+    null_se = _alpha_null_se(m, weight, marg / total, delta, d_exp) * np.sqrt(fpc)
+    estimate, standard_error, null_se = (0.0 if np.isfinite(x) and abs(x) < ROUNDOFF else float(x)
+                                         for x in (estimate, standard_error, null_se))
+    z = estimate / null_se if null_se > 0 else float("nan")
     return AgreementResult(
         statistic="krippendorff_alpha",
         estimate=float(estimate),
@@ -237,12 +256,40 @@ def krippendorff_alpha(
         p_value=p_value_from_z(z, alternative),
         se_method=se_method,
         finite_population=finite_population,
-        details={"level": level_name, "D_o": d_obs, "D_e": d_exp, "coincidences": o.tolist(), "z": z},
+        details={"level": level_name, "D_o": d_obs, "D_e": d_exp, "coincidences": o.tolist(), "z": z,
+                 "standard_error_null": null_se, "n_pairable": n, "test": _ALPHA_TEST},
         _resampler=resampler,
+        n_sampled=n_sampled,
+        interval_kind="chance_corrected",
     )
 
 
-def _gwet_alpha_se(counts, m, weight, weights, finite_population) -> float:
+_ALPHA_TEST = ("z = estimate / SE0, SE0 from the variance of D_e - D_o under H0 of independent "
+               "pairable values (i.i.d. from the coincidence marginals, distances held fixed)")
+
+
+def _alpha_null_se(m, weight, pi, delta, d_exp) -> float:
+    """SE of alpha under H0: the pairable values are i.i.d. from ``pi`` (= n_c / n..).
+
+    :math:`D_o = \\sum_u \\frac{1}{n_{..}(m_u-1)} \\sum_{a \\ne b \\in u} \\delta_{ab}` and
+    :math:`D_e` (the same mean over all pairs of the :math:`n_{..}` values) have
+    the same linear (Hoeffding) part, so under H0 only the degenerate parts remain:
+
+    .. math::  Var_0(D_e - D_o) = 2 E\\phi^2 \\left(\\frac{1}{n_{..}^2} \\sum_u \\frac{m_u}{m_u-1}
+               - \\frac{1}{n_{..}(n_{..}-1)}\\right), \\qquad
+               SE_0(\\alpha) = \\sqrt{Var_0} / D_e
+
+    with :math:`E\\phi^2` the degenerate second moment of the distance kernel.
+    """
+    n_values = float(weight @ m)
+    if n_values < 2 or d_exp <= 0:
+        return float("nan")
+    _, _, ephi2 = pair_kernel_moments(pi, delta)
+    var = 2 * ephi2 * ((weight @ (m / (m - 1))) / n_values**2 - 1 / (n_values * (n_values - 1)))
+    return float(np.sqrt(max(var, 0.0)) / d_exp)
+
+
+def _gwet_alpha_se(counts, m, weight, weights, fpc: float) -> float:
     """Gwet's linearized SE of alpha (irrCAC 1.4) over units with >= 2 ratings.
 
     ``counts`` are distinct unit count rows, ``weight`` how many units share each.
@@ -262,6 +309,5 @@ def _gwet_alpha_se(counts, m, weight, weights, finite_population) -> float:
     pi_w = (weights @ pi + weights.T @ pi) / 2
     pe_unit = counts @ pi_w / m_bar - pe * (m - m_bar) / m_bar
     lin = kappa_unit - 2 * (1 - alpha_prime) * (pe_unit - pe) / (1 - pe)
-    fpc = 1.0 if finite_population is None else max(0.0, 1 - n / finite_population)
     var = fpc / (n * (n - 1)) * float((weight * (lin - alpha_prime) ** 2).sum())
     return float(np.sqrt(var))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from irr.errors import DataError, IrrError
-from irr.stats._ratings import Ratings
+from irr.stats._ratings import Ratings, Scale
 
 __all__ = ["agreement_table", "COEFFICIENTS", "parse_coefficient"]
 
@@ -108,15 +108,30 @@ COEFFICIENTS = (
 )
 
 
-def _scale_for(categories: Any, key: tuple) -> Sequence[float] | None:
-    if categories is None or isinstance(categories, (list, tuple, np.ndarray, pd.Index)):
+def _is_scale_mapping(categories: Mapping) -> bool:
+    """A mapping label -> numeric value/None declares one scale; group -> scale maps groups."""
+    values = list(categories.values())
+    return bool(values) and all(
+        v is None or (isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+        for v in values
+    )
+
+
+def _scale_for(categories: Any, key: tuple) -> Any:
+    if categories is None or isinstance(categories, (list, tuple, np.ndarray, pd.Index, Scale,
+                                                     pd.CategoricalDtype)):
         return categories
     if isinstance(categories, Mapping):
+        if _is_scale_mapping(categories):         # {'blank': None, 1: 1, ...}: one scale for all groups
+            return categories
         lookup = key[0] if len(key) == 1 else key
         return categories.get(lookup)
     if callable(categories):
         return categories(key)
-    raise DataError("categories must be a sequence, a mapping from group to sequence, or a callable")
+    raise DataError(
+        "categories must be a sequence, a mapping label -> value, a mapping from group to "
+        "scale, or a callable of the group key"
+    )
 
 
 def agreement_table(
@@ -151,9 +166,12 @@ def agreement_table(
     level : float
         Confidence level.
     categories : sequence, mapping or callable, optional
-        The declared scale: one for all groups, a mapping ``group key -> scale``
-        (key is the value of ``by`` for one column, else the tuple), or a
-        callable of the key.  Default: the scores observed in each group.
+        The declared scale: one for all groups (score values, labels, a mapping
+        ``label -> value or None`` such as ``{"blank": None, 1: 1, 2: 2}``, a
+        ``CategoricalDtype`` or a :class:`~irr.stats.Scale`), a mapping
+        ``group key -> scale`` (key is the value of ``by`` for one column, else
+        the tuple), or a callable of the key.  Default: a Categorical score
+        column's categories, else the scores observed in each group.
 
     Returns
     -------
@@ -217,13 +235,16 @@ def _one_row(spec: CoefficientSpec, ratings: Ratings, ci, level, n_resamples, ra
         n_raters=result.n_raters,
         n_ratings=result.n_ratings,
         dropped="; ".join(f"{k}: {v}" for k, v in result.dropped.items()) or "",
-        note="",
     )
+    notes = [getattr(result, "note", "")]   # e.g. why an ICC is undefined
     if ci is not None:
         try:
             kwargs = {"n_resamples": n_resamples, "random_state": random_state} if ci == "bootstrap" else {}
-            low, high = result.confidence_interval(level, method=ci, **kwargs)
-            row.update(ci_low=low, ci_high=high, ci_method=ci)
+            interval = result.confidence_interval(level, method=ci, **kwargs)
+            row.update(ci_low=interval[0], ci_high=interval[1],
+                       ci_method=getattr(interval, "method", "") or ci)
+            notes.append(getattr(interval, "note", ""))
         except IrrError as exc:
-            row["note"] = f"no {ci} interval: {exc}"
+            notes.append(f"no {ci} interval: {exc}")
+    row["note"] = "; ".join(dict.fromkeys(n for n in notes if n))
     return row

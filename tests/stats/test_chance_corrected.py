@@ -285,3 +285,45 @@ def test_percent_agreement_details():
     assert res.details["per_category"][1.0] == pytest.approx(2 / 5)
     within = percent_agreement(x, tolerance=1, categories=[1, 2, 3, 4])
     assert within.estimate == pytest.approx((1 + 1 + 0) / 3)
+
+
+# ------------------------------------------- tests under H0, FPC, irrCAC intervals
+def test_fleiss_null_z_matches_kappam_fleiss():
+    # R irr 0.84.1 kappam.fleiss(diagnoses): z = 17.6518305830 with the "SE under H0"
+    # of Fleiss, Nee & Landis (1979); p-value 0 to printed precision.
+    res = fleiss_kappa(DIAGNOSES)
+    assert res.details["z"] == pytest.approx(17.6518305830, abs=1e-9)
+    assert res.details["z"] == pytest.approx(res.estimate / res.details["standard_error_null"])
+    assert res.p_value < 1e-60
+
+
+def test_conger_null_se_for_two_raters_is_sas_ase0():
+    # Conger's kappa with 2 raters and complete data is Cohen's; its null SE is SAS's ASE0.
+    ratings = Ratings.from_table(SAS_TABLE, categories=[0, 1, 2])
+    assert conger_kappa(ratings).details["standard_error_null"] == pytest.approx(0.1483982819, abs=1e-9)
+    assert conger_kappa(ratings, "linear").details["standard_error_null"] == pytest.approx(0.1425850776, abs=1e-9)
+
+
+def test_null_se_carries_the_finite_population_correction():
+    ratings = Ratings.from_table(SAS_TABLE, categories=[0, 1, 2])   # n = 19
+    res = cohen_kappa(ratings, finite_population=38)
+    assert res.standard_error == pytest.approx(0.1380135783 * np.sqrt(1 - 19 / 38), abs=1e-9)
+    assert res.details["standard_error_null"] == pytest.approx(0.1483982819 * np.sqrt(1 - 19 / 38), abs=1e-9)
+    for func in (fleiss_kappa, conger_kappa, gwet_ac, brennan_prediger):
+        full, part = func(KRIPP_4X12), func(KRIPP_4X12, finite_population=24)
+        assert part.details["standard_error_null"] == pytest.approx(
+            full.details["standard_error_null"] * np.sqrt(1 - 12 / 24), rel=1e-12)
+
+
+@pytest.mark.parametrize("func,data,printed", [
+    # irrCAC 1.4 conf.int, printed to 3 dp: estimate +/- t(n-1) SE with the upper bound min(1, .)
+    (fleiss_kappa, KRIPP_4X12, (0.424, 1.0)),
+    (conger_kappa, KRIPP_4X12, (0.435, 1.0)),
+    (gwet_ac, KRIPP_4X12, (0.461, 1.0)),
+    (fleiss_kappa, DIAGNOSES, (0.319, 0.541)),
+    (conger_kappa, DIAGNOSES, (0.338, 0.546)),
+])
+def test_t_intervals_match_irrcac_14(func, data, printed):
+    ci = func(data).confidence_interval(distribution="t")
+    assert (round(ci.low, 3), round(ci.high, 3)) == printed
+    assert ci.method == f"t({len(data) - 1})"

@@ -59,3 +59,11 @@ def test_labels_and_pairs_without_overlap():
 def test_needs_two_raters():
     with pytest.raises(InsufficientDataError):
         pairwise_table(np.array([[1.0], [2.0]]))
+
+
+def test_constant_rater_gives_exact_zero_kappa():
+    # A rater who gave every paper a 2: kappa is 0 by construction; the batched formula
+    # used to return 7.9e-17 (round-off) for this pair.
+    x = np.column_stack([np.full(10, 2.0), [2, 1, 3, 1, 1, 1, 2, 2, 1, 1]])
+    row = pairwise_table(x, weights=None, categories=[1, 2, 3]).iloc[0]
+    assert row["kappa"] == 0.0 and row["kappa_se"] == 0.0

@@ -71,3 +71,29 @@ def test_one_rating_per_unit_and_empty_input_are_clear():
     with pytest.raises(Exception) as info:
         fleiss_kappa(np.empty((0, 3)))
     assert "Traceback" not in str(info.value) and isinstance(info.value, ValueError)
+
+
+NAMES = np.array(["blank", "one", "two", "three", "four"], dtype=object)
+NOMINAL = [percent_agreement, fleiss_kappa, gwet_ac, brennan_prediger, conger_kappa,
+           lambda x, **kw: krippendorff_alpha(x, "nominal", **kw)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=ratings, mixed=st.booleans())
+def test_nominal_coefficients_see_labels_as_they_see_numbers(x, mixed):
+    # replace the scores by labels one to one (all of them, or only 1 -> 'blank' for mixed data):
+    # nominal coefficients depend only on which ratings are equal, so nothing may change
+    labelled = np.empty(x.shape, dtype=object)
+    rated = ~np.isnan(x)
+    labelled[~rated] = None
+    labelled[rated] = NAMES[x[rated].astype(int)]
+    if mixed:
+        labelled[rated & (x != 1)] = x[rated & (x != 1)]
+        scale = ["one", 2, 3, 4]
+    else:
+        scale = list(NAMES[1:])
+    for func in NOMINAL:
+        a, b = _value(func, x), _value(lambda y, **kw: func(y, **{**kw, "categories": scale}), labelled)
+        assert (a is None) == (b is None)
+        if a is not None and np.isfinite(a):
+            assert b == pytest.approx(a, abs=1e-12)

@@ -134,3 +134,60 @@ def test_long_scales_use_wider_codes_and_still_match_the_long_path():
     wide = Ratings.from_wide(x, categories=range(200))
     assert wide.wide_codes.dtype == np.int16
     _assert_same(wide, _long_twin(x, list(range(200))))
+
+
+# --- scales with labels (issue 10, item 8) ------------------------------------------------------
+def test_scale_forms_numbers_labels_and_mappings():
+    from irr.stats._ratings import _parse_categories
+
+    numbers = _parse_categories([3, 1, 2])
+    assert numbers.labels.tolist() == [1, 2, 3] and numbers.is_plain_numeric and numbers.ordered
+    labels = _parse_categories(["low", "mid", "high"])
+    assert labels.labels.tolist() == ["low", "mid", "high"] and labels.ordered and not labels.is_numeric
+    mixed = _parse_categories({"blank": None, 1: 1, "2": 2})      # "2" read from a CSV is the number 2
+    assert mixed.labels.tolist() == ["blank", 1.0, 2.0] and np.isnan(mixed.points[0]) and not mixed.ordered
+    valued = _parse_categories({"high": 4, "low": 1})
+    assert valued.labels.tolist() == ["low", "high"] and valued.points.tolist() == [1, 4] and valued.ordered
+    assert _parse_categories({1: 1, 2: 2}).is_plain_numeric           # the fast path still applies
+
+
+def test_fast_path_is_kept_for_numeric_scales_and_skipped_for_labels():
+    x = np.array([[1.0, 2.0, np.nan], [4.0, 4.0, 1.0]])
+    assert _encode_wide_fast(x, {1: 1, 2: 2, 3: 3, 4: 4}) is not None
+    assert _encode_wide_fast(x, ["blank", 1, 2, 3, 4]) is None
+    assert _encode_wide_fast(x, {"one": 1, "two": 2, "three": 3, "four": 4}) is None
+    # the general path codes the same ratings the same way on the labelled scale
+    coded = Ratings.from_wide(x, categories=["blank", 1, 2, 3, 4])
+    assert coded.wide_codes.tolist() == [[1, 2, -1], [4, 4, 1]]
+
+
+def test_labelled_ratings_reshape_and_select_raters_keeping_their_labels():
+    x = np.array([["blank", 1, 2], [None, 2, 2], [3, "off_topic", 3]], dtype=object)
+    ratings = Ratings.from_wide(x)
+    assert ratings.labels == [1.0, 2.0, 3.0, "blank", "off_topic"]
+    again = Ratings.from_long(ratings.to_long())
+    assert again.labels == ratings.labels and np.array_equal(again.counts, ratings.counts[[0, 1, 2]])
+    wide = ratings.to_wide()
+    assert wide.iloc[0].tolist() == ["blank", 1.0, 2.0] and wide.iloc[1, 0] is None
+    sub = ratings.select_raters([1])
+    assert sub.labels == ratings.labels and sub.wide_codes[:, 0].tolist() == [0, 1, 4]
+    with pytest.raises(CategoryError, match="'blank', 'off_topic' have none"):
+        ratings.wide_scores()
+
+
+def test_tables_and_counts_with_label_headers():
+    table = pd.DataFrame([[5, 1], [2, 4]], index=["pass", "fail"], columns=["fail", "pass"])
+    ratings = Ratings.from_table(table)
+    assert ratings.labels == ["pass", "fail"] and not ratings.is_ordered
+    # columns were put in the order of the index: (pass, pass) holds 1, (pass, fail) holds 5
+    assert ratings.pair_table(0, 1).tolist() == [[1, 5], [4, 2]]
+    counts = pd.DataFrame({"blank": [2, 0], "1": [1, 3]})
+    from_counts = Ratings.from_counts(counts)
+    assert from_counts.labels == ["blank", 1.0] and from_counts.counts.tolist() == [[2, 1], [0, 3]]
+
+
+def test_inferred_numeric_scale_merges_points_within_the_tolerance_only():
+    x = np.array([[0.1 + 0.2, 0.3], [0.3 + 1e-7, 0.6]])
+    assert Ratings.from_wide(x).categories.tolist() == [0.3, 0.3 + 1e-7, 0.6]      # the smallest stands for a point
+    big = np.array([[1e6, 1e6 + 1e-4], [2e6, 2e6]])               # the tolerance is relative to the spread
+    assert Ratings.from_wide(big).n_categories == 2

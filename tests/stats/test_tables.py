@@ -57,3 +57,28 @@ def test_labels_name_weights_and_levels():
     assert parse_coefficient("gwet_ac2").label == "gwet_ac2 (quadratic)"
     assert parse_coefficient("krippendorff_alpha").label == "krippendorff_alpha (ordinal)"
     assert parse_coefficient("icc:C,1").label == "icc (C,1)"
+
+
+def test_a_label_mapping_is_one_scale_for_all_groups_and_a_group_mapping_is_per_group():
+    df = pd.DataFrame({"unit": [1, 1, 2, 2, 1, 1, 2, 2], "rater": list("abab") * 2,
+                       "score": ["blank", "blank", 1, 2, 1, 1, 2, 2], "dim": ["x"] * 4 + ["y"] * 4})
+    one_scale = agreement_table(df, by="dim", coefficients=["brennan_prediger"], ci=None,
+                                categories={"blank": None, 1: 1, 2: 2, 3: 3})
+    # 4 categories in both groups: x agrees on 1 of 2 units, y on 2 of 2
+    assert one_scale["estimate"].tolist() == pytest.approx([(0.5 - 0.25) / 0.75, 1.0])
+    per_group = agreement_table(df, by="dim", coefficients=["brennan_prediger"], ci=None,
+                                categories={"x": ["blank", 1, 2], "y": [1, 2]})
+    assert per_group["estimate"].tolist() == pytest.approx([(0.5 - 1 / 3) / (2 / 3), 1.0])
+    weighted = agreement_table(df, by="dim", coefficients=["gwet_ac:quadratic", "icc"], ci=None,
+                               categories={"blank": None, 1: 1, 2: 2, 3: 3})
+    x = weighted[weighted["dim"] == "x"]
+    assert x["estimate"].isna().all() and x["note"].str.contains("'blank' has none").all()
+
+
+def test_a_categorical_score_column_keeps_its_categories_in_every_group():
+    df = pd.DataFrame({"unit": [1, 1, 2, 2, 1, 1, 2, 2], "rater": list("abab") * 2,
+                       "score": [1, 1, 2, 1, 2, 2, 2, 2], "dim": ["x"] * 4 + ["y"] * 4})
+    df["score"] = df["score"].astype(pd.CategoricalDtype([1, 2, 3]))
+    table = agreement_table(df, by="dim", coefficients=["brennan_prediger"], ci=None)
+    # K = 3 from the dtype (not 2 or 1 from the scores seen): x agrees on 1 of 2, y on 2 of 2
+    assert table["estimate"].tolist() == pytest.approx([(0.5 - 1 / 3) / (2 / 3), 1.0])
