@@ -219,3 +219,30 @@ def test_cli_schema():
     schema = json.loads(result.output)
     assert "dimensions" in schema["properties"] and schema["title"] == "irr-toolkit rubric file"
     assert "anchors" in json.loads(CliRunner().invoke(cli, ["schema", "task"]).output)["properties"]
+
+
+# ------------------------------------------------------------- condition codes (schema)
+def test_condition_codes_default_from_the_rubric_and_a_dimension_list_replaces_it(bank_copy):
+    shipped = irr.load_bank().rubric("ela-argument")
+    assert all(d.condition_codes == ("blank", "off_topic", "illegible", "non_english") for d in shipped.dimensions)
+
+    def change(d):
+        d["condition_codes"] = ["blank", "off_topic"]
+        d["dimensions"][1]["condition_codes"] = ["illegible"]      # replaces the rubric's list
+        d["dimensions"][2]["condition_codes"] = []                 # none for this dimension
+    edit_yaml(bank_copy / "rubrics/ela-argument.yaml", change)
+    rubric = load_bank(bank_copy).rubric("ela-argument")
+    assert [d.condition_codes for d in rubric.dimensions] == [("blank", "off_topic"), ("illegible",), (),
+                                                              ("blank", "off_topic")]
+
+
+@pytest.mark.parametrize("codes, expected", [
+    (["Off-Topic"], "are not lowercase identifiers"),
+    (["1"], "are not lowercase identifiers"),          # a code can never read as a score
+    (["blank", "blank"], "condition codes repeat: ['blank']"),
+    (["proficient"], "also score labels of its scale"),  # the scale's label 'Proficient'
+])
+def test_condition_code_mistakes_name_the_field(bank_copy, codes, expected):
+    edit_yaml(bank_copy / "rubrics/ela-argument.yaml", lambda d: d.update(condition_codes=codes))
+    problems = problems_of(bank_copy)
+    assert any(p.file == "rubrics/ela-argument.yaml" and expected in p.message for p in problems), problems

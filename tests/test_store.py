@@ -86,7 +86,7 @@ def test_every_problem_reported_and_nothing_stored(tmp_path):
         store.ingest([bad], SESSION, bank=BANK)
     text = str(info.value)
     for expected in ("row 2, column 'score': rater 'T1' scored work 'ELA8-A01' / claim",
-                     "row 4, column 'task_id': unknown task 'ela-g9-argument'",
+                     "row 4, column 'task_id': task 'ela-g9-argument' is not in the bank",
                      "row 5, column 'dimension'", "row 6, column 'score': score 5 is not on the scale",
                      "row 7, column 'work_id': empty work_id", "row 7, column 'score': score '2.5'"):
         assert expected in text
@@ -100,7 +100,7 @@ def test_column_map_is_remembered(tmp_path):
     with pytest.raises(SubmissionError, match="required column"):
         store.ingest([path], SESSION, bank=BANK)
     store.ingest([path], SESSION, bank=BANK, column_map={"rater_id": "Teacher", "work_id": "Paper ID"})
-    second = write(tmp_path / "mapped2.csv", text.replace("T01", "T51"))
+    second = write(tmp_path / "mapped2.csv", text.replace(",T0", ",T5").replace("\nT0", "\nT5"))  # other raters
     [res] = store.ingest([second], "cal-2026-10", bank=BANK)   # session by id: its map is reused
     assert res.action == "ingested"
 
@@ -175,8 +175,8 @@ def test_cli_ingest_reports_without_traceback(tmp_path):
     assert "good.csv: ingested 24 scores" in result.output
     assert "bad.csv, row 2, column 'score': score 9" in result.output and "Traceback" not in result.output
     assert "s1" in runner.invoke(cli, ["sessions", "--store", store]).output
-    dry = runner.invoke(cli, ["ingest", str(write(tmp_path / "dry.csv", sheet(2))), "--session", "s1",
-                              "--store", store, "--dry-run"])
+    other_raters = write(tmp_path / "dry.csv", sheet(2).replace("\nT", "\nD"))   # the session holds T01-T06
+    dry = runner.invoke(cli, ["ingest", str(other_raters), "--session", "s1", "--store", store, "--dry-run"])
     assert "dry run, nothing stored" in dry.output
     assert "OK: 1 sessions, 24 scores" in runner.invoke(cli, ["store", "check", "--store", store]).output
     missing = runner.invoke(cli, ["ingest", str(good), "--session", "nope", "--store", store])

@@ -1,4 +1,4 @@
-"""Schema 2 of the store: dictionary-coded score rows, the score_rows view, migration from schema 1."""
+"""Schemas 2 and 3 of the store: dictionary-coded score rows, condition codes, the score_rows view, migrations."""
 import json
 import sqlite3
 from pathlib import Path
@@ -8,6 +8,7 @@ import pytest
 
 import irr.store.store as store_module
 from irr.model import load_bank
+from irr.errors import StoreError
 from irr.store import Store
 
 BANK = load_bank()
@@ -40,8 +41,8 @@ def test_scores_match_the_joined_view(filled):
     df = filled.scores(include_flags=True)
     assert len(df) == len(view) == 3 * 5 * 9
     for column in ("session_id", "rater_id", "work_id", "task_id", "rubric_id", "rubric_version", "dimension",
-                   "score", "read_type", "rater_district", "rater_role", "work_district", "school", "timestamp",
-                   "file"):
+                   "score", "condition_code", "read_type", "rater_district", "rater_role", "work_district", "school",
+                   "timestamp", "file"):
         assert df[column].tolist() == view[column].tolist(), column
     assert df["flag_ell"].tolist() == [json.loads(f)["flag_ell"] for f in view["flags"]]
     assert set(df["session_kind"]) == {"audit", "calibration"}
@@ -90,7 +91,7 @@ def test_schema_1_store_is_migrated(tmp_path):
     conn.close()
 
     store = Store(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 2
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 3
     assert store.check() == []
     df = store.scores()
     assert df["rater_id"].tolist() == ["T1", "T2", "T2"]
@@ -140,3 +141,60 @@ def test_scores_read_one_snapshot_while_another_process_replaces_a_file(filled, 
     monkeypatch.setattr(filled, "_conn", real)
     assert "south.csv" not in set(filled.scores()["file"])      # the delete did land afterwards
     writer.close()
+
+
+def _schema_2_store(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in (1, 2):
+        for statement in filter(str.strip, store_module._MIGRATIONS[version].split(";")):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO sessions VALUES ('old', 'local', '2025-05-01', NULL, NULL, NULL, '{}', '2025-05-01')")
+    conn.execute("INSERT INTO files VALUES (1, 'old', 'old.csv', 'abc', 'long', 2, 2, '2025-05-01')")
+    conn.execute("INSERT INTO raters VALUES (1, 'T1'), (2, 'T2')")
+    conn.execute("INSERT INTO works VALUES (1, 'W1')")
+    conn.executemany("INSERT INTO terms VALUES (?, ?)", [(1, "old"), (2, "ela-g8-argument"), (3, "ela-argument"),
+                                                         (4, "claim"), (5, "first"), (6, "North"), (7, "")])
+    conn.executemany("INSERT INTO scores VALUES (1, 1, ?, 1, 2, 3, 1, 4, ?, 5, ?, 7, 7, 7, '', NULL, ?)",
+                     [(1, 3, 6, 2), (2, 2, 7, 3)])
+    conn.close()
+
+
+def test_schema_2_store_is_migrated_to_condition_codes(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    _schema_2_store(path)
+    store = Store(path)
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store.check() == []
+    df = store.scores()
+    assert df["score"].tolist() == [3, 2] and str(df["score"].dtype) == "Int64"
+    assert df["condition_code"].tolist() == ["", ""]
+    assert df["rater_district"].tolist() == ["North", ""]
+    view = pd.read_sql_query("SELECT rater_id, score, condition_code FROM score_rows ORDER BY row", store._conn)
+    assert view.values.tolist() == [["T1", 3, ""], ["T2", 2, ""]]
+    sheet = tmp_path / "new.csv"     # the migrated store takes condition codes
+    sheet.write_text("rater_id,work_id,task_id,dimension,score\nT3,W1,ela-g8-argument,claim,Illegible\n",
+                     encoding="utf-8")
+    store.ingest([sheet], "old", bank=BANK)
+    assert store.scores()["condition_code"].tolist() == ["", "", "illegible"]
+    assert store.check() == []
+
+
+def test_a_failed_migration_leaves_the_schema_2_store_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "v2.sqlite"
+    _schema_2_store(path)
+    before = sqlite3.connect(path).execute("SELECT * FROM scores").fetchall()
+    # fail after the table rebuild has started (scores_v3 filled, scores dropped)
+    broken = store_module._MIGRATIONS[3].replace("ALTER TABLE scores_v3 RENAME TO scores;",
+                                                  "ALTER TABLE scores_v3 RENAME TO scores; SELECT no_such_function();")
+    monkeypatch.setitem(store_module._MIGRATIONS, 3, broken)
+    with pytest.raises(StoreError, match="from schema 2 to 3 failed .* the store is unchanged"):
+        Store(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("SELECT * FROM scores").fetchall() == before
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('scores_v3', 'score_rows')").fetchone() \
+        == (1,)          # the view is back, no half-built table
+    conn.close()
+    monkeypatch.undo()
+    assert Store(path).scores()["score"].tolist() == [3, 2]

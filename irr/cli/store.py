@@ -55,7 +55,9 @@ def _echo_problems(exc: ValidationError) -> None:
 @click.option("--region", help="Region, for a new session given by id.")
 @click.option("--facilitator", help="Facilitator, for a new session given by id.")
 @click.option("--map", "mapping", multiple=True, metavar="NAME=HEADER",
-              help="Read column NAME from the file's HEADER, e.g. --map rater_id=Teacher (remembered for the session).")
+              help="Read column NAME from the file's HEADER, e.g. --map rater_id=Teacher. Remembered for the session "
+                   "(by id or by its manifest); combines with the stored map and the manifest's column_map, "
+                   "--map winning.")
 @click.option("--encoding", help="Text encoding of CSV files (default UTF-8, with or without BOM).")
 @click.option("--replace", is_flag=True, help="Swap a changed file's scores for the new ones (atomically).")
 @click.option("--dry-run", is_flag=True, help="Validate only; store nothing.")
@@ -67,7 +69,10 @@ def ingest(files, session, kind, date, region, facilitator, mapping, encoding, r
 
     Each file is checked whole: every problem is listed with its line and column,
     and a file with any problem is rejected without storing a row.  Re-ingesting
-    an unchanged file does nothing.
+    an unchanged file does nothing.  A file holding scores the session already
+    has from another file (same rater, work, dimension and read type) is
+    rejected.  A score cell may hold a condition code of the rubric (e.g.
+    off_topic); an empty cell of a wide sheet is counted as not scored.
     """
     bank = load_bank(bank_dir)
     column_map = parse_column_map(mapping)

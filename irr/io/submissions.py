@@ -10,31 +10,119 @@ A submission is a CSV (UTF-8, with or without BOM, or ``encoding=``) or
 plus the optional columns of :data:`irr.model.session.OPTIONAL_COLUMNS` and
 ``flag_*`` subgroup columns.  Validation is vectorised (pandas) and collects
 every problem with its file line number; one problem rejects the whole file.
+The same problem on many rows is one line naming the rows (``rows 2-41``).
+
+A score cell holds a score point or one of the dimension's declared condition
+codes (``blank``, ``off_topic``, ...; matched case-insensitively with ``-`` and
+spaces read as ``_``).  An empty cell of the wide layout is *not scored*: no
+score row, counted in :attr:`Submission.n_not_scored`.  In ``.xlsx`` sheets a
+formula cell is read by the value the spreadsheet saved with it; a formula with
+no saved value is a problem naming the cell.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import difflib
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import ValidationError as PydanticValidationError
 
 from irr.errors import Problem, SubmissionError, ValidationError
 from irr.model.bank import Bank
+from irr.model.rubric import normalise_condition_code
 from irr.model.session import (
-    FLAG_PREFIX, OPTIONAL_COLUMNS, RATER_ROLES, READ_TYPES, REQUIRED_COLUMNS, Session, default_read_type,
+    FLAG_PREFIX, OPTIONAL_COLUMNS, RATER_ROLES, READ_TYPES, REQUIRED_COLUMNS, SCORE_KEY, Session,
+    default_read_type, session_from_mapping,
 )
 
-__all__ = ["Submission", "read_submission", "read_manifest", "parse_column_map", "STORED_COLUMNS"]
+__all__ = ["Submission", "read_submission", "read_manifest", "parse_column_map", "STORED_COLUMNS",
+           "RowsProblem", "SCORE_KEY"]
 
-STORED_COLUMNS = ("rater_id", "work_id", "task_id", "dimension", "score", *OPTIONAL_COLUMNS)
-MAX_SHOWN = 200  # problems listed per file before "... and N more"
+STORED_COLUMNS = ("rater_id", "work_id", "task_id", "dimension", "score", "condition_code", *OPTIONAL_COLUMNS)
+MAX_SHOWN = 200   # distinct problems listed per file before "... and N more"
+MAX_RANGES = 8    # row ranges listed in one grouped problem
+
+
+@dataclass(frozen=True)
+class RowsProblem(Problem):
+    """The same problem on several rows: ``file, rows 2-41, 45, column 'task_id': ...``.
+
+    ``row`` is the first of ``rows`` (problems sort by it).
+    """
+
+    rows: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.file}, rows {_row_ranges(self.rows)}"
+        if self.column:
+            where += f", column '{self.column}'"
+        text = f"{where}: {self.message}"
+        return text + (f" -> {self.fix}" if self.fix else "")
+
+
+def _row_ranges(rows: Sequence[int]) -> str:
+    """``[2, 3, 4, 9, 11, 12]`` -> ``'2-4, 9, 11-12'`` (en dashes), at most MAX_RANGES ranges."""
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts, ends = np.split(rows, breaks), None
+    parts = [f"{r[0]}" if r.size == 1 else f"{r[0]}–{r[-1]}" for r in starts[:MAX_RANGES]]
+    rest = int(sum(r.size for r in starts[MAX_RANGES:]))
+    return ", ".join(parts) + (f" and {rest} more" if rest else "")
+
+
+class _Problems:
+    """Problems of one file, collected per row in arrays and grouped when the file is rejected."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.single: list[Problem] = []
+        self.parts: list[pd.DataFrame] = []
+        self.order: dict[str, int] = {}     # header position of each column: problems of a row in file order
+
+    def add(self, problem: Problem) -> None:
+        self.single.append(problem)
+
+    def add_rows(self, rows, columns, texts, fix) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return
+        self.parts.append(pd.DataFrame({
+            "row": rows, "column": np.broadcast_to(np.asarray(columns, dtype=object), rows.shape),
+            "text": np.broadcast_to(np.asarray(texts, dtype=object), rows.shape),
+            "fix": np.broadcast_to(np.asarray(fix, dtype=object), rows.shape)}))
+
+    def __bool__(self) -> bool:
+        return bool(self.single or self.parts)
+
+    def problems(self) -> list[Problem]:
+        out = list(self.single)
+        if self.parts:
+            table = pd.concat(self.parts, ignore_index=True).drop_duplicates()
+            for (column, text, fix), rows in table.groupby(["column", "text", "fix"], sort=False)["row"]:
+                rows = np.sort(rows.to_numpy())
+                if rows.size == 1:
+                    out.append(Problem(self.name, text, row=int(rows[0]), column=column, fix=fix))
+                else:
+                    out.append(RowsProblem(self.name, text, row=int(rows[0]), column=column, fix=fix,
+                                           rows=tuple(int(r) for r in rows)))
+        out.sort(key=lambda p: (p.row if p.row is not None else 0, self.order.get(p.column or "", -1)))
+        if len(out) > MAX_SHOWN:
+            out = out[:MAX_SHOWN] + [Problem(self.name, f"... and {len(out) - MAX_SHOWN} more problems")]
+        return out
+
+
+def _formatted(template: str, values: np.ndarray) -> np.ndarray:
+    """``template.format(value=v)`` for each value, formatting each distinct value once."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return np.array([template.format(value=u) for u in uniques] or [""], dtype=object)[codes]
 
 
 @dataclass(frozen=True)
@@ -48,24 +136,45 @@ class Submission:
     n_rows: int                 # data rows in the file
     scores: pd.DataFrame        # STORED_COLUMNS + rubric_id, rubric_version + flag columns
     flag_columns: tuple[str, ...] = field(default_factory=tuple)
+    n_not_scored: int = 0       # empty score cells of the wide layout (no score row)
+    not_scored: tuple[tuple[int, str], ...] = ()   # the first few of them as (row, column)
+
+    @property
+    def n_condition_coded(self) -> int:
+        return int((self.scores["condition_code"] != "").sum())
+
+
+class _ManifestLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: the Session model parses them and says what is wrong
+    (YAML's own date parser raises a bare ValueError on ``2026-13-40``)."""
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 def read_manifest(path: str | Path) -> Session:
-    """Read a session manifest YAML file."""
+    """Read a session manifest YAML file.
+
+    Every problem (unreadable file, YAML syntax, not a mapping, unknown or
+    missing fields, a date that is not a date) is one
+    :class:`~irr.errors.ValidationError` naming the file, the field and the fix.
+    """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError([Problem(str(path), f"cannot read the manifest: {exc}",
-                                       fix="check the path and YAML syntax")]) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ValidationError([Problem(str(path), f"cannot read the manifest: {reason}",
+                                       fix="check the path; the manifest is a UTF-8 YAML text file")]) from None
     try:
-        return Session.model_validate(data or {})
-    except PydanticValidationError as exc:
-        raise ValidationError([
-            Problem(str(path), e["msg"].removeprefix("Value error, "),
-                    field=".".join(map(str, e["loc"])) or None)
-            for e in exc.errors()
-        ]) from None
+        data = yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ValidationError([Problem(str(path), f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                                       row=mark.line + 1 if mark is not None else None,
+                                       fix="check the indentation and quote values that hold ':' or '#'")]
+                              ) from None
+    return session_from_mapping(data, str(path))
 
 
 def parse_column_map(pairs) -> dict[str, str]:
@@ -93,26 +202,121 @@ def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
+def _what_is(data: bytes) -> tuple[str, str] | None:
+    """What a file that is not CSV text is, by its first bytes, and what to do with it."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.startswith("xl/") for n in names):
+            return "an Excel workbook", "rename it to .xlsx (or save the sheet as CSV)"
+        if "content.xml" in names:
+            return "an OpenDocument file (.ods)", "save it as .xlsx or CSV"
+        if any(n.startswith("word/") for n in names):
+            return "a Word document", "ingest the CSV or .xlsx score sheet, not the document"
+        return "a zip archive", "unzip it and ingest the score sheet inside"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ("an old-format (97-2003) Office file such as an .xls workbook",
+                "open it in Excel or LibreOffice and save it as .xlsx or CSV")
+    if data.startswith(b"%PDF"):
+        return "a PDF document", "export the score sheet from the spreadsheet as CSV or .xlsx"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text", "pass --encoding=utf-16"
+    if b"\x00" in data[:8192]:
+        return "a binary file, not text", "ingest the CSV or .xlsx export of the score sheet"
+    return None
+
+
+def _cell_text(value) -> str:
+    """An Excel cell as text, as a CSV export would write it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _excel_grid(path: Path, data: bytes, data_only: bool):
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    try:
+        sheet = book.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()     # a stale <dimension> tag would cut rows off
+        rows = [[(c.value, getattr(c, "data_type", "n")) for c in row] for row in sheet.iter_rows()]
+        return sheet.title, rows
+    finally:
+        book.close()
+
+
+def _read_excel(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame]:
+    if not data.startswith(b"PK"):
+        what = _what_is(data)
+        if what is None:
+            raise _file_problem(path, f"this is a text file (CSV?) saved with a {path.suffix} name, "
+                                "not an Excel workbook", "rename it to .csv")
+        if what[0] != "an Excel workbook":
+            raise _file_problem(path, f"this is {what[0]}, not an .xlsx workbook", what[1])
+    try:
+        title, grid = _excel_grid(path, data, data_only=False)
+        formulas = [(r, c, value) for r, row in enumerate(grid) for c, (value, kind) in enumerate(row)
+                    if kind == "f"]
+        if formulas:
+            # a formula cell holds the formula; the value the spreadsheet computed is in the cache
+            _, cached = _excel_grid(path, data, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise _file_problem(path, f"cannot read the Excel file ({type(exc).__name__}: {exc})",
+                            "re-export it from the spreadsheet as .xlsx or CSV") from None
+    values = [[value for value, _ in row] for row in grid]
+    problems = []
+    if formulas:
+        from openpyxl.utils import get_column_letter
+
+        header = [_cell_text(v).strip() for v in values[0]] if values else []
+        for r, c, formula in formulas:
+            saved = cached[r][c][0] if r < len(cached) and c < len(cached[r]) else None
+            if saved is None:
+                problems.append(Problem(
+                    path.name, f"{title}!{get_column_letter(c + 1)}{r + 1} holds a formula ({formula}) with no "
+                    "saved value", row=r + 1, column=header[c] if r and c < len(header) else None,
+                    fix="type the value instead, or open the file in Excel or LibreOffice and save it again "
+                        "(that stores the formulas' values)"))
+            else:
+                values[r][c] = saved
+    if problems:
+        raise SubmissionError(problems, summary=f"{path.name} was rejected")
+    if not values or not any(v is not None for v in values[0]):
+        raise _file_problem(path, "the sheet is empty" if not values else "the first row (the header) is empty",
+                            "export the sheet with its header row in row 1")
+    width = max(len(row) for row in values)
+    text = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in values]
+    header = [c.strip() for c in text[0]]
+    while header and header[-1] == "":       # trailing empty header cells are not columns
+        header.pop()
+    body = pd.DataFrame([row[:len(header)] for row in text[1:]], columns=range(len(header)), dtype=str) \
+        if len(text) > 1 else pd.DataFrame(columns=range(len(header)), dtype=str)
+    body.index = np.arange(2, len(body) + 2)      # sheet row numbers (the header is row 1)
+    body = _strip_cells(body)
+    blank = (body == "").all(axis=1).to_numpy()   # blank rows are not rows, as in CSV
+    return header, body[~blank] if blank.any() else body
+
+
 def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str], pd.DataFrame]:
     """Header cells and the data as stripped strings ('' for empty cells); blank rows left out."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(io.BytesIO(data), dtype=str, header=None, engine="openpyxl",
-                                  keep_default_na=False)
-        except Exception as exc:  # openpyxl raises many types for damaged files
-            raise _file_problem(path, f"cannot read the Excel file ({type(exc).__name__}: {exc})",
-                                "re-export it from the spreadsheet as .xlsx or CSV") from None
-        if frame.empty:
-            raise _file_problem(path, "the sheet is empty", "export the sheet with its header row")
-        header = [str(c).strip() for c in frame.iloc[0].tolist()]
-        body = frame.iloc[1:].reset_index(drop=True)
-        body.columns = range(len(header))
-        body.index = np.arange(2, len(body) + 2)      # sheet row numbers (the header is row 1)
-        body = _strip_cells(body.fillna("").astype(str))
-        blank = (body == "").all(axis=1).to_numpy()   # blank rows are not rows, as in CSV
-        return header, body[~blank] if blank.any() else body
+        return _read_excel(path, data)
     if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         raise _file_problem(path, f"unsupported file type '{path.suffix}'", "save the sheet as .csv or .xlsx")
+    what = _what_is(data)
+    if what is not None and not (what[0] == "UTF-16 text" and encoding and "16" in encoding) \
+            and not (encoding and ("16" in encoding or "32" in encoding)):
+        if what[0] == "an Excel workbook":
+            raise _file_problem(path, f"this is an Excel workbook saved with a {path.suffix} name", what[1])
+        raise _file_problem(path, f"this is {what[0]}, not a CSV text file", what[1])
     try:
         text = data.decode(encoding or "utf-8-sig")
     except (UnicodeDecodeError, LookupError) as exc:
@@ -173,8 +377,13 @@ def read_submission(
         raise _file_problem(path, f"cannot read the file: {exc.strerror}", "check the path") from None
     sha = hashlib.sha256(data).hexdigest()
     header, frame = _read_raw(path, data, encoding)
-    problems: list[Problem] = []
     name = path.name
+    found = _Problems(name)
+    found.order = {h: i for i, h in reversed(list(enumerate(header)))}
+
+    def reject():
+        problems = found.problems()
+        raise SubmissionError(problems, summary=f"{name} was rejected ({len(problems)} problem(s); nothing stored)")
 
     # --- header: duplicates, mapping, required columns ---------------------------
     seen: dict[str, int] = {}
@@ -182,19 +391,20 @@ def read_submission(
         seen[col] = seen.get(col, 0) + 1
     for col, count in seen.items():
         if count > 1:
-            problems.append(Problem(name, f"column '{col}' appears {count} times in the header", row=1,
-                                    column=col, fix="rename or delete the repeated column"))
+            found.add(Problem(name, f"column '{col}' appears {count} times in the header", row=1,
+                              column=col, fix="rename or delete the repeated column"))
     mapping = {**session.column_map, **(column_map or {})}
     rename = {}
     for canonical, given in mapping.items():
         if given in header:
             rename[given] = canonical
         elif canonical not in header:
-            problems.append(Problem(name, f"mapped column '{given}' (for {canonical}) is not in the header",
-                                    row=1, column=given, fix=f"the header is: {', '.join(header)}"))
+            found.add(Problem(name, f"mapped column '{given}' (for {canonical}) is not in the header",
+                              row=1, column=given, fix=f"the header is: {', '.join(header)}"))
     names = [rename.get(h, h) for h in header]
-    if problems:
-        raise SubmissionError(problems, summary=f"{name} was rejected")
+    given_name = {rename.get(h, h): h for h in header}     # canonical -> the header in the file
+    if found:
+        reject()
     frame.columns = names
 
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
@@ -206,47 +416,77 @@ def read_submission(
                                        fix="add them or map your headers with --map NAME=HEADER")],
                               summary=f"{name} was rejected")
     flags = tuple(c for c in names if c.startswith(FLAG_PREFIX))
+    n_not_scored, not_scored = 0, ()
     if not long_layout:
         known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(flags)
-        dims = [c for c in names if c not in known]
+        dims = [c for c in names if c not in known and c != ""]
+        if "" in names and (frame.loc[:, [n == "" for n in names]] != "").to_numpy().any():
+            found.add(Problem(name, "a column with values has no header", row=1,
+                              fix="name it (a dimension id) or delete it"))
         if not dims:
             raise SubmissionError([Problem(name, "no score columns: neither 'dimension'/'score' (long layout) "
                                            "nor rubric dimension columns (wide layout)", row=1,
                                            fix="add one column per rubric dimension, named by its id")],
                                   summary=f"{name} was rejected")
+        # a header that is no dimension of the file's rubrics is one header problem, not one per row
+        file_tasks = [t for t in pd.unique(frame["task_id"]) if t in bank.tasks]
+        rubrics = {bank.rubric_for(bank.task(t)).ref: bank.rubric_for(bank.task(t)) for t in file_tasks} \
+            or {r.ref: r for r in bank.rubrics.values()}
+        dim_ids = list(dict.fromkeys(d for r in rubrics.values() for d in r.dimension_ids))
+        for col in dims:
+            if col not in dim_ids:
+                near = difflib.get_close_matches(col, dim_ids, n=1)
+                which = "the rubric's" if len(rubrics) == 1 else "the rubrics'"
+                found.add(Problem(
+                    name, f"unknown column '{given_name.get(col, col)}'; {which} dimensions are "
+                    f"{', '.join(dim_ids)}", row=1, column=given_name.get(col, col),
+                    fix=(f"did you mean '{near[0]}'? " if near else "")
+                    + "name each score column by a dimension id, or map it with --map DIMENSION=HEADER"))
+        dims = [c for c in dims if c in dim_ids]
         frame = frame.reset_index(names="_line")
-        frame = frame.melt(id_vars=[c for c in frame.columns if c not in dims], value_vars=dims,
-                           var_name="dimension", value_name="score")
-        frame = frame[frame["score"] != ""].set_index("_line").sort_index(kind="stable")
+        frame = frame.melt(id_vars=[c for c in frame.columns if c not in dims],
+                           value_vars=dims, var_name="dimension", value_name="score")
+        frame = frame.set_index("_line").sort_index(kind="stable")
+        # an empty cell is "not scored" where the row's rubric has the dimension (else: not its column)
+        empty = (frame["score"] == "").to_numpy()
+        if empty.any():
+            applies = {(t, d) for t in file_tasks for d in bank.rubric_for(bank.task(t)).dimension_ids}
+            cells = pd.MultiIndex.from_arrays([frame["task_id"], frame["dimension"]])
+            counted = empty & cells.isin(list(applies))
+            n_not_scored = int(counted.sum())
+            not_scored = tuple((int(r), given_name.get(d, d)) for r, d in
+                               zip(frame.index[counted][:20], frame["dimension"].to_numpy()[counted][:20]))
+            frame = frame[~empty]
     layout = "long" if long_layout else "wide"
     for col in OPTIONAL_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
 
     line = frame.index.to_numpy()
+    # the column a score problem is in: 'score' (long) or the dimension's own column (wide)
+    score_column = (np.full(len(frame), given_name.get("score", "score"), dtype=object) if long_layout else
+                    frame["dimension"].map(given_name).to_numpy(dtype=object))
 
     def report(mask, column, message, fix, value_col=None):
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        for ln, val in zip(line[mask][:MAX_SHOWN], (frame[value_col].to_numpy()[mask] if value_col else
-                                                     [None] * int(mask.sum()))[:MAX_SHOWN]):
-            text = message if val is None else message.format(value=val)
-            problems.append(Problem(name, text, row=int(ln), column=column, fix=fix))
-        if mask.sum() > MAX_SHOWN:
-            problems.append(Problem(name, f"... and {int(mask.sum()) - MAX_SHOWN} more rows like this",
-                                    column=column))
+        columns = score_column[mask] if column is None else given_name.get(column, column)
+        texts = _formatted(message, frame[value_col].to_numpy()[mask]) if value_col else message
+        found.add_rows(line[mask], columns, texts, fix)
 
     for col in REQUIRED_COLUMNS + ("dimension",):
         report(frame[col] == "", col, f"empty {col}", f"fill in {col} (every score needs it)")
     if long_layout:
-        report(frame["score"] == "", "score", "empty score", "enter the score or delete the row")
+        report(frame["score"] == "", None, "empty score", "enter the score or delete the row")
 
     # --- against the bank -----------------------------------------------------------
     tasks = frame["task_id"].to_numpy()
     unknown = ~np.isin(tasks, list(bank.tasks)) & (tasks != "")
-    report(unknown, "task_id", "unknown task '{value}'", "use a task id from `irr bank list`", "task_id")
+    report(unknown, "task_id", "task '{value}' is not in the bank", "use a task id from `irr bank list`",
+           "task_id")
     legal: dict[tuple[str, str], tuple[int, ...]] = {}
+    codes_of: dict[tuple[str, str], tuple[str, ...]] = {}
     rubric_of: dict[str, tuple[str, int]] = {}
     for task_id in pd.unique(tasks[~unknown & (tasks != "")]):
         task = bank.task(task_id)
@@ -254,30 +494,55 @@ def read_submission(
         rubric_of[task_id] = (rubric.id, rubric.version)
         for dim in rubric.dimensions:
             legal[(task_id, dim.id)] = dim.score_values
+            codes_of[(task_id, dim.id)] = dim.condition_codes or ()
     known_task = ~unknown & (tasks != "")
     task_dim = pd.MultiIndex.from_arrays([frame["task_id"], frame["dimension"]])
     bad_dim = known_task & ~task_dim.isin(list(legal)) & (frame["dimension"] != "").to_numpy()
     if bad_dim.any():
-        shown = frame[bad_dim].head(MAX_SHOWN)
-        for ln, t, d in zip(shown.index, shown["task_id"], shown["dimension"]):
+        pairs = pd.MultiIndex.from_arrays([frame["task_id"][bad_dim], frame["dimension"][bad_dim]])
+        codes, uniques = pd.factorize(pairs)
+        texts, fixes = [], []
+        for t, d in uniques:
             rid, ver = rubric_of[t]
-            dims = [dd for (tt, dd) in legal if tt == t]
-            problems.append(Problem(name, f"dimension '{d}' is not in rubric {rid}@{ver} of task '{t}'",
-                                    row=int(ln), column="dimension", fix=f"use one of: {', '.join(dims)}"))
+            texts.append(f"dimension '{d}' is not in rubric {rid}@{ver} of task '{t}'")
+            fixes.append(f"use one of: {', '.join(dd for (tt, dd) in legal if tt == t)}"
+                         + ("" if long_layout else "; leave this cell empty for this task"))
+        found.add_rows(line[bad_dim], "dimension" if long_layout else score_column[bad_dim],
+                       np.array(texts, dtype=object)[codes], np.array(fixes, dtype=object)[codes])
     numeric = pd.to_numeric(frame["score"], errors="coerce")
-    whole = numeric.notna() & np.isfinite(numeric) & (numeric == np.round(numeric))
-    report((~whole & (frame["score"] != "")).to_numpy(), "score", "score '{value}' is not a whole number",
-           "enter the rubric score point (e.g. 3)", "score")
-    check = whole.to_numpy() & known_task & ~bad_dim
+    whole = (numeric.notna() & np.isfinite(numeric) & (numeric == np.round(numeric))).to_numpy()
+    # a non-numeric cell may be a condition code declared for the row's dimension
+    condition = np.full(len(frame), "", dtype=object)
+    other = ~whole & (frame["score"] != "").to_numpy()
+    if other.any():
+        cells = pd.MultiIndex.from_arrays([frame["task_id"][other], frame["dimension"][other],
+                                           frame["score"][other]])
+        codes, uniques = pd.factorize(cells)
+        code_of, texts, fixes = [], [], []
+        for t, d, v in uniques:
+            code = normalise_condition_code(v)
+            declared = codes_of.get((t, d), ())
+            code_of.append(code if code in declared else "")
+            texts.append(f"score '{v}' is not a whole number" + (f" or a condition code of '{d}'" if declared else ""))
+            fixes.append(f"enter a score point of the rubric or one of its condition codes: {', '.join(declared)}"
+                         if declared else "enter the rubric score point (e.g. 3)")
+        code_of = np.array(code_of, dtype=object)[codes]
+        condition[other] = code_of
+        shown = code_of == ""
+        found.add_rows(line[other][shown], score_column[other][shown],
+                       np.array(texts, dtype=object)[codes][shown], np.array(fixes, dtype=object)[codes][shown])
+    check = whole & known_task & ~bad_dim
     if check.any():
         triples = [(t, d, v) for (t, d), scale in legal.items() for v in scale]
-        as_int = numeric.where(whole, -10**9).astype(np.int64)
+        as_int = numeric.where(whole, -10**9).astype(np.int64).to_numpy()
         on_scale = pd.MultiIndex.from_arrays([frame["task_id"], frame["dimension"], as_int]).isin(triples)
         off = check & ~on_scale
-        shown = frame[off].head(MAX_SHOWN)
-        for ln, t, d, v in zip(shown.index, shown["task_id"], shown["dimension"], as_int[off][:MAX_SHOWN]):
-            problems.append(Problem(name, f"score {v} is not on the scale of '{d}' {list(legal[(t, d)])}",
-                                    row=int(ln), column="score", fix="enter a score point of the rubric"))
+        if off.any():
+            cells = pd.MultiIndex.from_arrays([frame["task_id"][off], frame["dimension"][off], as_int[off]])
+            codes, uniques = pd.factorize(cells)
+            texts = np.array([f"score {v} is not on the scale of '{d}' {list(legal[(t, d)])}"
+                              for t, d, v in uniques], dtype=object)
+            found.add_rows(line[off], score_column[off], texts[codes], "enter a score point of the rubric")
     report(~frame["read_type"].isin(("",) + READ_TYPES), "read_type", "unknown read type '{value}'",
            f"use one of: {', '.join(READ_TYPES)}", "read_type")
     report(~frame["rater_role"].isin(("",) + RATER_ROLES), "rater_role", "unknown rater role '{value}'",
@@ -288,7 +553,7 @@ def read_submission(
            "timestamp '{value}' is not ISO 8601", "write e.g. 2026-10-14T09:30", "timestamp")
 
     frame["read_type"] = frame["read_type"].where(frame["read_type"] != "", default_read_type(session.kind))
-    key = ["rater_id", "work_id", "task_id", "dimension", "read_type"]
+    key = list(SCORE_KEY)
     repeated = frame.duplicated(key, keep=False).to_numpy() & (frame["rater_id"] != "").to_numpy()
     if repeated.any():
         groups = frame[repeated].groupby(key, sort=False)
@@ -296,20 +561,27 @@ def read_submission(
             distinct = sorted(set(group["score"]))
             lines = ", ".join(str(i) for i in group.index[:6])
             what = f"different scores {distinct}" if len(distinct) > 1 else f"the same score {distinct[0]}"
-            problems.append(Problem(
+            found.add(Problem(
                 name, f"rater '{rater}' scored work '{work}' / {dim} ({read} read) more than once "
-                f"({what}) on lines {lines}", row=int(group.index[0]), column="score",
+                f"({what}) on lines {lines}", row=int(group.index[0]),
+                column=given_name.get("score", "score") if long_layout else given_name.get(dim, dim),
                 fix="keep one row per rater, work sample and dimension in a read"))
-    if problems:
-        raise SubmissionError(problems, summary=f"{name} was rejected ({len(problems)} problem(s); nothing stored)")
+    if found:
+        reject()
     if frame.empty:
+        if n_not_scored:
+            raise _file_problem(path, f"no score in the file: all {n_not_scored} score cells are empty",
+                                "enter the scores")
         raise _file_problem(path, "the file has a header but no score rows", "add the scores")
 
-    out = frame[list(STORED_COLUMNS) + list(flags)].copy()
-    out["score"] = numeric.astype(np.int64)
+    out = frame[[c for c in STORED_COLUMNS if c != "condition_code"] + list(flags)].copy()
+    coded = condition != ""
+    out["score"] = pd.arrays.IntegerArray(numeric.where(whole, 0).to_numpy().astype(np.int64), coded)
+    out.insert(out.columns.get_loc("score") + 1, "condition_code", pd.array(condition, dtype="str"))
     out["timestamp"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S%z").fillna("")
     out["rubric_id"] = out["task_id"].map({t: r[0] for t, r in rubric_of.items()})
     out["rubric_version"] = out["task_id"].map({t: r[1] for t, r in rubric_of.items()}).astype(np.int64)
     out["source_line"] = frame.index.to_numpy()
     return Submission(path=path, name=name, sha256=sha, layout=layout, n_rows=int(frame.index.nunique()),
-                      scores=out.reset_index(drop=True), flag_columns=flags)
+                      scores=out.reset_index(drop=True), flag_columns=flags, n_not_scored=n_not_scored,
+                      not_scored=not_scored)

@@ -6,6 +6,11 @@
 * Idempotent: a file whose SHA-256 the session already holds is a no-op; a
   changed file with the same name is refused unless ``replace=True``, which
   swaps the old rows for the new ones in the same transaction.
+* A score is stored once per session: a file whose scores a session already
+  holds from another file (same rater, work, task, dimension and read type,
+  :data:`~irr.model.session.SCORE_KEY`) is rejected, naming the other file.
+* Condition codes (``blank``, ``off_topic``, ...) are stored as such: their
+  rows have no score (``score`` NULL) and a ``condition_code``.
 * SQL is built only with parameters.
 """
 from __future__ import annotations
@@ -25,17 +30,19 @@ import numpy as np
 import pandas as pd
 
 from irr import __version__
-from irr.errors import ConflictError, IrrError, NotFoundError, StoreBusyError, StoreError
+from irr.errors import (
+    ConflictError, IrrError, NotFoundError, Problem, StoreBusyError, StoreError, SubmissionError,
+)
 from irr.io.submissions import Submission, read_manifest, read_submission
 from irr.model.bank import Bank, load_bank
-from irr.model.session import Session
+from irr.model.session import Session, session_from_mapping
 from irr.stats import Ratings
 
 __all__ = ["Store", "IngestResult", "STORE_ENV", "SCHEMA_VERSION"]
 
 STORE_ENV = "IRR_STORE"
 DEFAULT_STORE = "irr-store.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -110,12 +117,50 @@ _MIGRATIONS: dict[int, str] = {
         JOIN terms ro ON ro.id = sc.rater_role JOIN terms wd ON wd.id = sc.work_district
         JOIN terms sh ON sh.id = sc.school;
     """,
+    # 3: condition codes. A row holds a score or a condition code (a term id; the term '' for a score),
+    # so `score` becomes nullable: the table is rebuilt (SQLite cannot drop NOT NULL in place), in the
+    # one transaction of the migration, so a failure leaves the schema-2 store as it was.
+    3: """
+    INSERT OR IGNORE INTO terms (value) VALUES ('');
+    DROP VIEW score_rows;
+    CREATE TABLE scores_v3 (
+        file_id INTEGER NOT NULL REFERENCES files(id), session INTEGER NOT NULL,
+        rater INTEGER NOT NULL REFERENCES raters(id), work INTEGER NOT NULL REFERENCES works(id),
+        task INTEGER NOT NULL, rubric INTEGER NOT NULL, rubric_version INTEGER NOT NULL,
+        dimension INTEGER NOT NULL, score INTEGER, condition_code INTEGER NOT NULL, read_type INTEGER NOT NULL,
+        rater_district INTEGER NOT NULL, rater_role INTEGER NOT NULL, work_district INTEGER NOT NULL,
+        school INTEGER NOT NULL, timestamp TEXT NOT NULL DEFAULT '', flags TEXT, source_line INTEGER NOT NULL);
+    INSERT INTO scores_v3 (rowid, file_id, session, rater, work, task, rubric, rubric_version, dimension, score,
+                           condition_code, read_type, rater_district, rater_role, work_district, school, timestamp,
+                           flags, source_line)
+        SELECT rowid, file_id, session, rater, work, task, rubric, rubric_version, dimension, score,
+               (SELECT id FROM terms WHERE value = ''), read_type, rater_district, rater_role, work_district,
+               school, timestamp, flags, source_line
+        FROM scores ORDER BY rowid;
+    DROP TABLE scores;
+    ALTER TABLE scores_v3 RENAME TO scores;
+    CREATE INDEX scores_session ON scores (session, task, dimension);
+    CREATE INDEX scores_file ON scores (file_id);
+    CREATE VIEW score_rows AS
+        SELECT sc.rowid AS row, f.name AS file, se.value AS session_id, r.code AS rater_id, w.code AS work_id,
+               ta.value AS task_id, ru.value AS rubric_id, sc.rubric_version, di.value AS dimension, sc.score,
+               cc.value AS condition_code, rt.value AS read_type, rd.value AS rater_district,
+               ro.value AS rater_role, wd.value AS work_district, sh.value AS school, sc.timestamp, sc.flags,
+               sc.source_line
+        FROM scores sc JOIN files f ON f.id = sc.file_id JOIN terms se ON se.id = sc.session
+        JOIN raters r ON r.id = sc.rater JOIN works w ON w.id = sc.work JOIN terms ta ON ta.id = sc.task
+        JOIN terms ru ON ru.id = sc.rubric JOIN terms di ON di.id = sc.dimension
+        JOIN terms cc ON cc.id = sc.condition_code
+        JOIN terms rt ON rt.id = sc.read_type JOIN terms rd ON rd.id = sc.rater_district
+        JOIN terms ro ON ro.id = sc.rater_role JOIN terms wd ON wd.id = sc.work_district
+        JOIN terms sh ON sh.id = sc.school;
+    """,
 }
 
 # score columns held as ids into `terms`, with the DataFrame column each becomes
 _TERM_COLUMNS = {"session": "session_id", "task": "task_id", "rubric": "rubric_id", "dimension": "dimension",
-                 "read_type": "read_type", "rater_district": "rater_district", "rater_role": "rater_role",
-                 "work_district": "work_district", "school": "school"}
+                 "condition_code": "condition_code", "read_type": "read_type", "rater_district": "rater_district",
+                 "rater_role": "rater_role", "work_district": "work_district", "school": "school"}
 _UNIT_SEPARATOR = "\x1f"   # joins text values in one aggregate; never in a timestamp or JSON text
 _ROWID_WINDOW = 2_000_000   # rows per aggregate query (bounds the size of the concatenated strings)
 
@@ -130,13 +175,25 @@ class IngestResult:
     n_rows: int
     n_scores: int
     sha256: str
+    n_not_scored: int = 0          # empty score cells of a wide sheet (no score row)
+    n_condition_coded: int = 0     # of n_scores: rows holding a condition code, not a score
+    not_scored: tuple[tuple[int, str], ...] = ()   # the first few empty cells as (row, column)
 
     def __str__(self) -> str:
         if self.action == "unchanged":
             return f"{self.file}: already in session {self.session} (same content); nothing to do"
+        coded = f" ({self.n_condition_coded} with a condition code)" if self.n_condition_coded else ""
+        empty = ""
+        if self.n_not_scored:
+            cells = ", ".join(f"row {r} {c}" for r, c in self.not_scored[:3])
+            more = ", ..." if self.n_not_scored > 3 else ""
+            empty = (f"; {self.n_not_scored} cell{'s' if self.n_not_scored != 1 else ''} not scored "
+                     f"({cells}{more})")
         if self.action == "validated":
-            return f"{self.file}: valid ({self.n_scores} scores from {self.n_rows} rows); dry run, nothing stored"
-        return f"{self.file}: {self.action} {self.n_scores} scores from {self.n_rows} rows into session {self.session}"
+            return (f"{self.file}: valid ({self.n_scores} scores{coded} from {self.n_rows} rows{empty}); "
+                    "dry run, nothing stored")
+        return (f"{self.file}: {self.action} {self.n_scores} scores{coded} from {self.n_rows} rows into session "
+                f"{self.session}{empty}")
 
 
 def _now() -> str:
@@ -189,10 +246,15 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer irr-toolkit (schema {version}); upgrade the toolkit")
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self._write():
-                for statement in filter(str.strip, _MIGRATIONS[target].split(";")):
-                    self._conn.execute(statement)
-                self._conn.execute(f"PRAGMA user_version = {int(target)}")
+            try:
+                with self._write():    # one transaction per step: a failure leaves the previous schema whole
+                    for statement in filter(str.strip, _MIGRATIONS[target].split(";")):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {int(target)}")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(
+                    f"{self.path}: updating the store from schema {target - 1} to {target} failed ({exc}); the store "
+                    f"is unchanged (schema {target - 1}); run `irr store check` and report this") from None
 
     @contextlib.contextmanager
     def _snapshot(self):
@@ -254,14 +316,26 @@ class Store:
         """Validate and store score files of one session, one transaction per file.
 
         ``session`` is a :class:`Session`, a dict of its fields, or the path of
-        a manifest YAML.  A session already in the store keeps its manifest;
-        a column map given here is remembered for it.  ``progress(done, total)``
-        is called as batches of scores are stored.
+        a manifest YAML.  A session already in the store keeps its manifest.
+        Column maps combine, later winning: the map stored with the session
+        (whether it is named by id or by its manifest), the manifest's
+        ``column_map``, then ``column_map`` given here; the result is remembered
+        for the session.  ``progress(done, total)`` is called as batches of
+        scores are stored.
+
+        A file is rejected (:class:`~irr.errors.SubmissionError`) if the session
+        already holds any of its scores from another file: the same rater,
+        work, task, dimension and read type (:data:`~irr.model.session.SCORE_KEY`;
+        a second read of a paper as 'backread' or 'consensus' is a different
+        score).  With ``replace=True`` the rows of the file being replaced do
+        not count.
         """
         files = [files] if isinstance(files, (str, os.PathLike)) else list(files)
         manifest = self._resolve_session(session)
-        if column_map:
-            manifest = manifest.model_copy(update={"column_map": {**manifest.column_map, **column_map}})
+        stored = self._stored_column_map(manifest.id)
+        merged = {**stored, **manifest.column_map, **(column_map or {})}
+        if merged != manifest.column_map:
+            manifest = manifest.model_copy(update={"column_map": merged})
         bank = bank or load_bank()
         results = []
         for file in files:
@@ -269,11 +343,15 @@ class Store:
             results.append(self._store_file(submission, manifest, replace, dry_run, progress))
         return results
 
+    def _stored_column_map(self, session_id: str) -> dict[str, str]:
+        row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return json.loads(row[0]) if row is not None else {}
+
     def _resolve_session(self, session) -> Session:
         if isinstance(session, Session):
             return session
         if isinstance(session, Mapping):
-            return Session.model_validate(dict(session))
+            return session_from_mapping({k: v for k, v in session.items() if v is not None}, "--session")
         path = Path(session)
         if path.suffix.lower() in (".yaml", ".yml") or path.exists():
             return read_manifest(path)
@@ -287,7 +365,9 @@ class Store:
 
     def _store_file(self, sub: Submission, session: Session, replace: bool, dry_run: bool, progress) -> IngestResult:
         n_scores = len(sub.scores)
-        base = dict(file=sub.name, session=session.id, n_rows=sub.n_rows, n_scores=n_scores, sha256=sub.sha256)
+        base = dict(file=sub.name, session=session.id, n_rows=sub.n_rows, n_scores=n_scores, sha256=sub.sha256,
+                    n_not_scored=sub.n_not_scored, n_condition_coded=sub.n_condition_coded,
+                    not_scored=sub.not_scored)
         same = self._conn.execute("SELECT name FROM files WHERE session_id = ? AND sha256 = ?",
                                   (session.id, sub.sha256)).fetchone()
         if same is not None:
@@ -299,9 +379,12 @@ class Store:
                 f"{sub.name} is already in session {session.id} with different content; pass --replace to swap "
                 "the old scores for this file's, or rename the file if it holds other scores")
         if dry_run:
+            with self._snapshot():
+                self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
             return IngestResult(action="validated", **base)
         action = "replaced" if previous is not None else "ingested"
         with self._write():
+            self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
             self._upsert_session(session)
             if previous is not None:
                 self._conn.execute("DELETE FROM scores WHERE file_id = ?", (previous[0],))
@@ -319,6 +402,69 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (_now(), session.id, sub.name, sub.sha256, sub.n_rows, action, _who(), f"irr-toolkit {__version__}"))
         return IngestResult(action=action, **base)
+
+    def _lookup(self, table: str, column: str, values) -> np.ndarray:
+        """Ids of values in a code/term table, -1 where absent (nothing is inserted)."""
+        assert (table, column) in (("raters", "code"), ("works", "code"), ("terms", "value"))
+        codes, unique = pd.factorize(pd.Series(values).astype(str))
+        mapping: dict[str, int] = {}
+        chunk = 900  # SQLite's parameter limit
+        for start in range(0, len(unique), chunk):
+            part = list(unique[start:start + chunk])
+            marks = ",".join("?" * len(part))
+            mapping.update(self._conn.execute(f"SELECT {column}, id FROM {table} WHERE {column} IN ({marks})", part))
+        return np.array([mapping.get(u, -1) for u in unique] or [-1], dtype=np.int64)[codes]
+
+    def _refuse_scores_held(self, sub: Submission, session_id: str, replacing: int | None) -> None:
+        """Raise if the session already holds any score of ``sub`` from another file.
+
+        One indexed query tells whether the session has rows at all (a new session costs nothing),
+        lookups whether the store knows the file's raters and works; only then are the session's score
+        keys read as columns (one aggregate per column) and matched by a vectorised merge.
+        """
+        term = self._conn.execute("SELECT id FROM terms WHERE value = ?", (session_id,)).fetchone()
+        if term is None or self._conn.execute("SELECT 1 FROM scores WHERE session = ? LIMIT 1",
+                                              term).fetchone() is None:
+            return
+        columns = ["rater", "work", "task", "dimension", "read_type"]
+        df = sub.scores
+        new = pd.DataFrame({
+            "rater": self._lookup("raters", "code", df["rater_id"]),
+            "work": self._lookup("works", "code", df["work_id"]),
+            "task": self._lookup("terms", "value", df["task_id"]),
+            "dimension": self._lookup("terms", "value", df["dimension"]),
+            "read_type": self._lookup("terms", "value", df["read_type"]), "row": df["source_line"].to_numpy(),
+            "i": np.arange(len(df)),
+        })
+        new = new[(new[columns] >= 0).all(axis=1)]     # a rater or work the store has never seen cannot clash
+        if new.empty:
+            return
+        held = self._read_columns(columns + ["file_id", "source_line"], [], {"session": session_id})
+        held = pd.DataFrame(held)
+        if replacing is not None:
+            held = held[held["file_id"] != replacing]
+        if held.empty:
+            return
+        clash = new.merge(held, on=columns, how="inner")
+        if clash.empty:
+            return
+        files = dict(self._conn.execute("SELECT id, name FROM files WHERE session_id = ?", (session_id,)))
+        problems = []
+        for file_id, rows in clash.sort_values("row").groupby("file_id", sort=False):
+            other = files.get(int(file_id), f"file #{file_id}")
+            shown = rows.head(3)
+            examples = "; ".join(
+                f"row {r}: rater '{df['rater_id'].iloc[i]}', work '{df['work_id'].iloc[i]}', "
+                f"{df['dimension'].iloc[i]} ({df['read_type'].iloc[i]} read) = row {o} of {other}"
+                for r, o, i in zip(shown["row"], shown["source_line"], shown["i"]))
+            n = rows["row"].nunique()
+            problems.append(Problem(
+                sub.name, f"{len(rows)} score(s) on {n} row(s) are already in session {session_id} from {other} "
+                f"(same rater, work, dimension and read type), e.g. {examples}", row=int(rows["row"].iloc[0]),
+                fix=f"remove these rows from {sub.name}; or, if it corrects {other}, ingest the corrected {other} "
+                    f"with --replace (a second read of a paper needs its own read_type, e.g. backread)"))
+        raise SubmissionError(problems, summary=f"{sub.name} was rejected (scores the session already holds; "
+                                                "nothing stored)")
 
     def _upsert_session(self, s: Session) -> None:
         row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (s.id,)).fetchone()
@@ -366,19 +512,26 @@ class Store:
                  if sub.flag_columns else [None] * n)
         ids = self._term_ids({
             "session": pd.Series([session_id] * n), "task": df["task_id"], "rubric": df["rubric_id"],
-            "dimension": df["dimension"], "read_type": df["read_type"], "rater_district": df["rater_district"],
+            "dimension": df["dimension"], "condition_code": df["condition_code"], "read_type": df["read_type"],
+            "rater_district": df["rater_district"],
             "rater_role": df["rater_role"], "work_district": df["work_district"], "school": df["school"],
         })
+        score = df["score"].array
+        if score.isna().any():      # condition-coded rows have no score: NULL
+            scores = [None if missing else int(v) for v, missing in zip(score.to_numpy(dtype=np.int64, na_value=0),
+                                                                         score.isna())]
+        else:
+            scores = score.to_numpy(dtype=np.int64).tolist()
         rows = zip(
             itertools.repeat(file_id, n), ids["session"].tolist(), raters.tolist(), works.tolist(),
             ids["task"].tolist(), ids["rubric"].tolist(), df["rubric_version"].tolist(), ids["dimension"].tolist(),
-            df["score"].tolist(), ids["read_type"].tolist(), ids["rater_district"].tolist(),
+            scores, ids["condition_code"].tolist(), ids["read_type"].tolist(), ids["rater_district"].tolist(),
             ids["rater_role"].tolist(), ids["work_district"].tolist(), ids["school"].tolist(),
             df["timestamp"].tolist(), flags, df["source_line"].tolist(),
         )
         sql = ("INSERT INTO scores (file_id, session, rater, work, task, rubric, rubric_version, dimension, score, "
-               "read_type, rater_district, rater_role, work_district, school, timestamp, flags, source_line) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+               "condition_code, read_type, rater_district, rater_role, work_district, school, timestamp, flags, "
+               "source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         batch = 100_000
         done = 0
         while True:
@@ -396,7 +549,7 @@ class Store:
         query = """
             SELECT s.id AS session_id, s.kind, s.date, s.region, s.facilitator,
                    (SELECT COUNT(*) FROM files f WHERE f.session_id = s.id) AS files,
-                   COUNT(sc.score) AS scores, COUNT(DISTINCT sc.rater) AS raters,
+                   COUNT(sc.file_id) AS scores, COUNT(DISTINCT sc.rater) AS raters,
                    COUNT(DISTINCT sc.work) AS works, COUNT(DISTINCT sc.task) AS tasks
             FROM sessions s LEFT JOIN terms t ON t.value = s.id LEFT JOIN scores sc ON sc.session = t.id
             GROUP BY s.id ORDER BY s.date, s.id"""
@@ -427,6 +580,10 @@ class Store:
         ``rater``, ``read_type``, ``kind``.  Subgroup flags are only returned
         with ``include_flags=True``.
 
+        ``score`` is a nullable ``Int64`` column: <NA> on rows that hold a
+        condition code instead (``condition_code``, e.g. ``'off_topic'``; ``''``
+        on every row with a score).
+
         Rows come back in the order they were stored.  A score row is all
         integers (ids into small tables), so each column is read as one
         ``group_concat`` aggregate and parsed by numpy: no Python object per
@@ -438,7 +595,7 @@ class Store:
         if unknown:
             raise StoreError(f"unknown filter(s) {sorted(unknown)}; use {sorted(self._FILTERS)}")
         numbers = ["rowid", "file_id", "session", "rater", "work", "task", "rubric", "rubric_version", "dimension",
-                   "score", "read_type", "rater_district", "rater_role", "work_district", "school"]
+                   "score", "condition_code", "read_type", "rater_district", "rater_role", "work_district", "school"]
         texts = ["timestamp"] + (["flags"] if include_flags else [])
         with self._snapshot():
             columns = self._read_columns(numbers, texts, filters)
@@ -468,7 +625,9 @@ class Store:
         df["dimension"] = terms.take(columns["dimension"])
         df["dimension_name"] = self._dimension_names(columns["rubric"], columns["rubric_version"],
                                                      columns["dimension"], terms, bank)
-        df["score"] = columns["score"]
+        coded = columns["condition_code"] != self._blank_term(terms)
+        df["score"] = pd.arrays.IntegerArray(columns["score"], coded)
+        df["condition_code"] = terms.take(columns["condition_code"])
         df["read_type"] = terms.take(columns["read_type"])
         df["timestamp"] = columns["timestamp"]
         df["file"] = files.take(columns["file_id"])
@@ -481,7 +640,8 @@ class Store:
         """Columns of the selected score rows, aggregated by SQLite in windows of rowids."""
         where = self._where_sql(filters)
         params = self._where_params(filters)
-        aggregates = [f"group_concat({c}, ',')" for c in numbers]
+        # score is NULL on condition-coded rows; group_concat would skip it (0 is masked by the caller)
+        aggregates = [f"group_concat({'ifnull(score, 0)' if c == 'score' else c}, ',')" for c in numbers]
         aggregates += [f"group_concat(ifnull({c}, ''), char(31))" for c in texts]
         query = (f"SELECT count(*), {', '.join(aggregates)} FROM scores WHERE rowid BETWEEN ? AND ?"
                  + (f" AND {where}" if where else ""))
@@ -528,6 +688,12 @@ class Store:
             params.extend([str(value)] if isinstance(value, (str, int)) else [str(v) for v in value])
         return params
 
+    @staticmethod
+    def _blank_term(terms) -> int:
+        """The id of the term '' (the condition code of a row with a score); -1 if there is none."""
+        found = np.flatnonzero(np.asarray(terms == "", dtype=bool))
+        return int(found[0]) if found.size else -1
+
     def _table_values(self, table: str, column: str) -> pd.api.extensions.ExtensionArray:
         """A small table's text column as a string array indexed by id (``.take(ids)`` maps ids to text)."""
         assert (table, column) in (("raters", "code"), ("works", "code"), ("files", "name"), ("terms", "value"))
@@ -565,14 +731,25 @@ class Store:
         """One task dimension's scores as :class:`~irr.Ratings` (units = work samples).
 
         The category scale is the dimension's full scale from the bank, so an
-        unused score point still counts.
+        unused score point still counts.  Rows holding a condition code
+        (``blank``, ``off_topic``, ...) are not ratings: they are left out and
+        counted in ``dropped["condition code"]``.
         """
         bank = bank or load_bank()
         scale = bank.rubric_for(task).dimension(dimension).score_values
         df = self.scores(task=task, dimension=dimension, bank=bank, **filters)
         if df.empty:
             raise NotFoundError(f"no scores for task '{task}', dimension '{dimension}' with filters {filters}")
-        return Ratings.from_long(df, unit="work_id", rater="rater_id", score="score", categories=scale)
+        coded = (df["condition_code"] != "").to_numpy()
+        if coded.all():
+            raise NotFoundError(f"no scores for task '{task}', dimension '{dimension}' with filters {filters}: "
+                                f"all {int(coded.sum())} rows hold a condition code")
+        if coded.any():
+            df = df[~coded]
+        ratings = Ratings.from_long(df, unit="work_id", rater="rater_id", score="score", categories=scale)
+        if coded.any():
+            ratings.dropped["condition code"] = int(coded.sum())
+        return ratings
 
     # ------------------------------------------------------------- upkeep
     def check(self) -> list[str]:
@@ -584,11 +761,31 @@ class Store:
                 f"SELECT count(*) FROM scores WHERE {column} NOT IN (SELECT id FROM terms)").fetchone()[0]
             if orphans:
                 problems.append(f"{orphans} score row(s) have a {column} id missing from the terms table")
+        problems += self._held_twice()
         for name, n_scores, actual in self._conn.execute(
                 "SELECT f.name, f.n_scores, (SELECT COUNT(*) FROM scores s WHERE s.file_id = f.id) FROM files f"):
             if n_scores != actual:
                 problems.append(f"file {name}: {actual} scores stored, {n_scores} recorded at ingest")
         return problems
+
+    def _held_twice(self) -> list[str]:
+        """Scores stored more than once in a session (stores written before ingest refused them)."""
+        query = """
+            SELECT se.value, r.code, w.code, di.value, rt.value, d.n,
+                   (SELECT group_concat(name, ', ') FROM files WHERE ',' || d.files || ',' LIKE '%,' || id || ',%')
+            FROM (SELECT session, rater, work, task, dimension, read_type, count(*) AS n,
+                         group_concat(DISTINCT file_id) AS files
+                  FROM scores GROUP BY session, rater, work, task, dimension, read_type HAVING count(*) > 1) d
+            JOIN terms se ON se.id = d.session JOIN raters r ON r.id = d.rater JOIN works w ON w.id = d.work
+            JOIN terms di ON di.id = d.dimension JOIN terms rt ON rt.id = d.read_type"""
+        rows = self._conn.execute(query).fetchall()
+        if not rows:
+            return []
+        extra = sum(r[5] - 1 for r in rows)
+        shown = "; ".join(f"session {s}: rater '{r}', work '{w}', {d} ({t} read) {n} times, in {f}"
+                          for s, r, w, d, t, n, f in rows[:3])
+        return [f"{extra} score(s) are stored more than once (same session, rater, work, dimension and read type), "
+                f"e.g. {shown} -> ingest a corrected version of one of those files with --replace"]
 
     def log(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM ingest_log ORDER BY id", self._conn)
