@@ -20,9 +20,11 @@ from typing import Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
 
-from irr.errors import NotFoundError, Problem, ValidationError
+from irr import resources
+from irr.errors import BankError, NotFoundError, Problem, ValidationError
+from irr.model.bank import Bank, resolve_bank_path
 
-__all__ = ["Rule", "Profile", "load_profile", "available_profiles", "PROFILE_DIRS"]
+__all__ = ["Rule", "Profile", "load_profile", "available_profiles", "profile_dirs", "PROFILES_ENV"]
 
 METRICS = ("exact", "exact_adjacent", "exact_count", "discrepant", "decision")
 
@@ -73,37 +75,75 @@ class Profile(BaseModel):
     path: Optional[str] = None
 
 
-def _repo_profiles() -> Path:
-    return Path(__file__).resolve().parents[2] / "profiles"
+PROFILES_ENV = "IRR_PROFILES"
 
 
-PROFILE_DIRS = (_repo_profiles(),)
+def profile_dirs(bank: Bank | str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for a profile given by name, in order; the first match wins.
+
+    1. ``profiles/`` next to the bank in use (``bank``: a :class:`Bank` or its
+       folder; else the one :func:`~irr.model.bank.locate_bank` finds:
+       ``$IRR_BANK``, the current directory, ...), so that a folder made by
+       ``irr init DIR`` brings its own editable profiles;
+    2. ``$IRR_PROFILES``;
+    3. ``./profiles``;
+    4. the shipped profiles (repository checkout, else the installed package),
+       also when the shipped bank is the one in use.
+
+    Examples
+    --------
+    >>> profile_dirs("my-bank")[0]
+    PosixPath('my-bank/profiles')
+    """
+    shipped = resources.data_path("profiles")
+    dirs: list[Path] = []
+    try:
+        if bank is None or isinstance(bank, (str, os.PathLike)):
+            dirs.append(resolve_bank_path(bank) / "profiles")
+        elif hasattr(bank, "root"):  # a Bank
+            dirs.append(Path(bank.root) / "profiles")
+    except BankError:  # no bank anywhere: the other places still hold profiles
+        pass
+    if os.environ.get(PROFILES_ENV):
+        dirs.append(Path(os.environ[PROFILES_ENV]))
+    dirs.append(Path.cwd() / "profiles")
+    # The shipped profiles come last even when the shipped bank is in use, so
+    # that $IRR_PROFILES and ./profiles can override them.
+    if shipped is not None:
+        dirs = [d for d in dirs if d.resolve() != shipped.resolve()] + [shipped]
+    unique: list[Path] = []
+    for d in dirs:  # the bank is often the current directory: search each folder once
+        if not any(d.resolve() == u.resolve() for u in unique):
+            unique.append(d)
+    return unique
 
 
-def _search_dirs() -> list[Path]:
-    extra = os.environ.get("IRR_PROFILES")
-    return ([Path(extra)] if extra else []) + list(PROFILE_DIRS) + [Path.cwd() / "profiles"]
-
-
-def available_profiles() -> list[str]:
+def available_profiles(bank: Bank | str | os.PathLike | None = None) -> list[str]:
+    """Names of the profiles found in :func:`profile_dirs`."""
     names = set()
-    for d in _search_dirs():
+    for d in profile_dirs(bank):
         if d.is_dir():
             names.update(p.stem for p in d.glob("*.yaml"))
     return sorted(names)
 
 
-def load_profile(name_or_path: str | os.PathLike | Profile) -> Profile:
-    """A profile by name (``pace``, ``naep``, ``pact``, ``pearson``) or YAML path."""
+def load_profile(name_or_path: str | os.PathLike | Profile,
+                 bank: Bank | str | os.PathLike | None = None) -> Profile:
+    """A profile by name (``pace``, ``naep``, ``pact``, ``pearson``) or YAML path.
+
+    A name is looked up in :func:`profile_dirs` (``bank``: the bank in use, a
+    :class:`Bank` or its folder, whose ``profiles/`` is searched first).
+    """
     if isinstance(name_or_path, Profile):
         return name_or_path
     path = Path(name_or_path)
     if not (path.suffix in (".yaml", ".yml") and path.exists()):
-        candidates = [d / f"{name_or_path}.yaml" for d in _search_dirs()]
+        candidates = [d / f"{name_or_path}.yaml" for d in profile_dirs(bank)]
         path = next((c for c in candidates if c.exists()), None)
         if path is None:
-            raise NotFoundError(f"no rule profile '{name_or_path}'; available: {', '.join(available_profiles())} "
-                                "(or give the path of a profile YAML file)")
+            raise NotFoundError(f"no rule profile '{name_or_path}'; available: "
+                                f"{', '.join(available_profiles(bank))} (or give the path of a profile YAML "
+                                f"file); searched: {', '.join(str(d) for d in profile_dirs(bank))}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Profile.model_validate({**data, "path": str(path)})

@@ -19,26 +19,77 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 
+from irr import resources
 from irr.errors import BankError, NotFoundError, Problem
 from irr.model.rubric import Rubric
 from irr.model.task import Task
 
-__all__ = ["Bank", "load_bank", "resolve_bank_path", "json_schema", "BANK_ENV"]
+__all__ = ["Bank", "BankLocation", "load_bank", "locate_bank", "resolve_bank_path", "json_schema",
+           "BANK_ENV"]
 
 BANK_ENV = "IRR_BANK"
 ANCHOR_SET_SIZE = (8, 15)
 
 
-def resolve_bank_path(path: str | os.PathLike | None = None) -> Path:
-    """Where the bank is: ``path``, else ``$IRR_BANK``, else the repository's data, else ``.``."""
+NO_BANK_FIX = "pass --bank DIR, set IRR_BANK=DIR, or create an editable copy with `irr init DIR`"
+
+
+@dataclass(frozen=True)
+class BankLocation:
+    """A bank folder and how it was chosen (``source``: one of :data:`BANK_SOURCES`)."""
+
+    path: Path
+    source: str
+
+
+#: The places searched for the bank, in order (see :func:`locate_bank`).
+BANK_SOURCES = ("argument", BANK_ENV, "current directory", "repository checkout", "installed package")
+
+
+def locate_bank(path: str | os.PathLike | None = None) -> BankLocation:
+    """Find the bank folder, in this order; the first that applies wins.
+
+    1. ``path`` (``--bank DIR``), as given, even when it is not a bank (the
+       caller then reports what is wrong with it);
+    2. ``$IRR_BANK``, likewise;
+    3. the current directory, when it holds ``rubrics/`` and ``tasks/``: a
+       folder made by ``irr init DIR`` is used by ``cd DIR`` alone, and this
+       edited copy wins over the shipped bank;
+    4. the repository checkout the package runs from (editable install);
+    5. the copy bundled in the installed package (``irr/_bundled``).
+
+    Raises
+    ------
+    BankError
+        When none applies, naming every place searched and the fix.
+
+    Examples
+    --------
+    >>> locate_bank("my-bank")
+    BankLocation(path=PosixPath('my-bank'), source='argument')
+    """
     if path is not None:
-        return Path(path)
+        return BankLocation(Path(path), "argument")
     if os.environ.get(BANK_ENV):
-        return Path(os.environ[BANK_ENV])
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "rubrics").is_dir() and (repo / "tasks").is_dir():
-        return repo
-    return Path.cwd()
+        return BankLocation(Path(os.environ[BANK_ENV]), BANK_ENV)
+    cwd = Path.cwd()
+    if resources.is_bank(cwd):
+        return BankLocation(cwd, "current directory")
+    checkout = resources.checkout_root()
+    if checkout is not None:
+        return BankLocation(checkout, "repository checkout")
+    if resources.is_bank(resources.BUNDLED_DIR):
+        return BankLocation(resources.BUNDLED_DIR, "installed package")
+    searched = (f"--bank (not given); ${BANK_ENV} (not set); the current directory {cwd} (no rubrics/ and "
+                f"tasks/); the repository checkout (none: the package runs from {resources.PACKAGE_DIR}); "
+                f"the installed package's copy {resources.BUNDLED_DIR} (missing: reinstall irr-toolkit)")
+    raise BankError([Problem("bank", f"no rubric and task bank found; searched: {searched}", fix=NO_BANK_FIX)],
+                    summary="no bank found")
+
+
+def resolve_bank_path(path: str | os.PathLike | None = None) -> Path:
+    """The bank folder to use: :func:`locate_bank` without the source."""
+    return locate_bank(path).path
 
 
 @dataclass(frozen=True)
@@ -161,16 +212,19 @@ def load_bank(path: str | os.PathLike | None = None) -> Bank:
     >>> bank.rubric("ela-argument").dimension("evidence").score_values
     (1, 2, 3, 4)
     """
-    root = resolve_bank_path(path)
+    location = locate_bank(path)
+    root = location.path
+    # Only a given path or $IRR_BANK can point at a non-bank; say which one did.
+    given = f" (the folder ${BANK_ENV} names)" if location.source == BANK_ENV else ""
     problems: list[Problem] = []
     if not root.is_dir():
-        raise BankError([Problem(str(root), "bank folder not found",
-                                 fix="pass --bank DIR or set IRR_BANK to a folder with rubrics/ and tasks/")])
+        raise BankError([Problem(str(root), f"bank folder not found{given}", fix=NO_BANK_FIX)])
     for sub in ("rubrics", "tasks"):
         if not (root / sub).is_dir():
-            problems.append(Problem(str(root), f"no {sub}/ folder", fix=f"create {root / sub}"))
+            problems.append(Problem(str(root), f"no {sub}/ folder{given}",
+                                    fix=f"create {root / sub}, or {NO_BANK_FIX}"))
     if problems:
-        raise BankError(problems)
+        raise BankError(problems, summary=f"{root} is not a bank (a folder with rubrics/ and tasks/)")
 
     files: dict[str, str] = {}
     rubrics: dict[tuple[str, int], Rubric] = {}
