@@ -166,3 +166,89 @@ def test_profiles_load_and_validate(tmp_path):
     bad.write_text("id: bad\ntitle: Bad\nrules:\n  - {metric: exact, min: 0.8, max: 0.9}\n")
     with pytest.raises(ValidationError, match="exactly one of"):
         load_profile(str(bad))
+
+
+# ------------------------------------------------------------ condition codes
+# The store's interface (being added with the bank's condition codes): a `condition_code` column, "" for a
+# numeric score, and `score` as pandas "Int64" with <NA> on condition-coded rows.
+CODED = ("ELA8-A01", "claim")
+LAST = TASK.anchors[-1].id
+
+
+def off_on_last(p, d, c):
+    """Exact but one point off on the last anchor (so no dimension has perfect agreement: ICC < 1)."""
+    return (c + 1 if c < 4 else c - 1) if p == LAST else c
+
+
+def coded_room(raters: dict, codes: dict) -> pd.DataFrame:
+    """room() with condition codes: codes maps (rater, paper, dimension) -> code."""
+    df = room(raters)
+    keys = list(zip(df["rater_id"], df["work_id"], df["dimension"]))
+    df["condition_code"] = [codes.get(k, "") for k in keys]
+    df["score"] = df["score"].astype("Int64").mask(df["condition_code"] != "")
+    return df
+
+
+def test_condition_codes_are_counted_not_agreement():
+    cons = CONSENSUS[CODED]
+    df = coded_room({"perfect": exact, "coder": exact, "other": off_on_last}, {("coder", *CODED): "off_topic"})
+    result = calibrate(df, BANK, "pace")
+    coder = result.raters.set_index("rater_id").loc["coder"]
+    # 47 of the 48 anchor scores match; the coded one is neither exact nor adjacent, and has no distance
+    assert coder["n"] == 48 and coder["exact"] == pytest.approx(47 / 48) and coder["exact_count"] == 47
+    assert coder["exact_adjacent"] == pytest.approx(47 / 48) and coder["discrepant"] == 0
+    assert coder["mean_diff"] == 0 and coder["condition_coded"] == 1 and coder["condition_codes"] == "off_topic 1"
+    assert coder["kappa_quadratic"] == pytest.approx(1)          # the 47 numeric pairs agree perfectly
+    perfect = result.raters.set_index("rater_id").loc["perfect"]
+    assert perfect["condition_coded"] == 0 and perfect["condition_codes"] == ""
+    by_dim = result.rater_dimensions.set_index(["rater_id", "dimension"])
+    assert by_dim.loc[("coder", "claim"), "exact"] == pytest.approx(11 / 12)
+    assert by_dim.loc[("coder", "evidence"), "condition_coded"] == 0
+    # the paper two raters scored and one marked off topic is to be discussed, with the reason
+    papers = result.papers.set_index(["work_id", "dimension"])
+    assert papers.loc[CODED, "split"] and "off_topic" in papers.loc[CODED, "split_reason"]
+    assert papers.loc[CODED, "condition_codes"] == "off_topic 1" and papers.loc[CODED, "exact"] == pytest.approx(2 / 3)
+    assert papers["split"].sum() == 1                   # the last anchor's one miss in three does not split
+    assert result.condition_codes.to_dict("records") == [
+        {"rater_id": "coder", "work_id": CODED[0], "dimension": "claim", "condition_code": "off_topic",
+         "consensus": cons}]
+    dist = result.distribution.set_index(["work_id", "dimension", "score"])["count"]
+    assert dist.loc[(*CODED, cons)] == 2
+    # group coefficients leave the coded score out and say so; other dimensions are untouched
+    group = result.group_agreement.set_index(["dimension", "coefficient"])
+    assert group.loc[("claim", "fleiss_kappa"), "n_ratings"] == 35
+    assert "1 condition-coded score left out of the coefficients (off_topic 1)" in \
+        group.loc[("claim", "fleiss_kappa"), "note"]
+    assert "condition-coded" not in group.loc[("evidence", "fleiss_kappa"), "note"]
+    assert group.loc[("evidence", "fleiss_kappa"), "n_ratings"] == 36
+
+
+def test_condition_code_as_consensus_agrees_exactly_with_the_same_code():
+    first = TASK.anchors[0]
+    anchors = [first.model_copy(update={"scores": {**first.scores, "claim": "off_topic"}}), *TASK.anchors[1:]]
+
+    class OneTask:                     # the bank with one anchor the panel marked off topic
+        def task(self, task_id):
+            return TASK.model_copy(update={"anchors": anchors})
+
+        def rubric_for(self, task):
+            return BANK.rubric_for(TASK)
+
+    df = coded_room({"same": exact, "scorer": exact, "other": exact, "noisy": off_on_last},
+                    {("same", *CODED): "off_topic", ("other", *CODED): "blank", ("noisy", *CODED): "off_topic"})
+    result = calibrate(df, OneTask(), "pace")
+    raters = result.raters.set_index("rater_id")
+    assert raters.loc["same", "exact"] == 1.0 and raters.loc["same", "exact_count"] == 48
+    assert raters.loc["scorer", "exact"] == pytest.approx(47 / 48)        # a number against a code
+    assert raters.loc["other", "exact_adjacent"] == pytest.approx(47 / 48)   # another code
+    paper = result.papers.set_index(["work_id", "dimension"]).loc[CODED]
+    assert paper["consensus"] == "off_topic" and paper["split"]
+    assert paper["split_reason"].endswith("consensus is the code off_topic; 2 of 4 raters differ")
+
+
+def test_scores_without_codes_give_the_same_tables_either_way():
+    plain = room({"a": exact, "b": plus_one, "c": _with_misses(9, -1)})
+    typed = plain.assign(score=plain["score"].astype("Int64"), condition_code="")
+    one, two = calibrate(plain, BANK, "pace"), calibrate(typed, BANK, "pace")
+    for name, table in one.tables().items():
+        pd.testing.assert_frame_equal(table, two.tables()[name], check_dtype=False, obj=name)

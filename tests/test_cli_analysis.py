@@ -1,8 +1,10 @@
 """`irr demo`, `irr calibrate`, `irr agreement` end to end on the bundled examples."""
+import io
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -59,7 +61,7 @@ def test_calibrate_formats_profile_and_public_options(store, tmp_path):
 
 def test_calibrate_errors_are_messages(store):
     runner = CliRunner()
-    for args, text in ((["--session", "nope"], "session 'nope' is not in the store"),
+    for args, text in ((["--session", "nope"], "no session 'nope' in"),
                        (["--session", "seacoast-calibration-2026-10", "--profile", "nope"], "no rule profile 'nope'"),
                        (["--session", "seacoast-calibration-2026-10", "--format", "pdf"], "unknown format")):
         result = runner.invoke(cli, ["calibrate", *args, "--store", store])
@@ -77,3 +79,60 @@ def test_agreement_table_by_district(store, tmp_path):
     assert table["estimate"].between(-1, 1).all() and (table["n_raters"] > 2).all()
     bad = CliRunner().invoke(cli, ["agreement", "--store", store, "--by", "colour"])
     assert bad.exit_code == 1 and "cannot group by ['colour']" in bad.output
+
+
+def test_agreement_icc_by_district_says_why_the_standard_error_is_missing(store):
+    # with --by dimension,work_district most ICC standard errors are NaN (jackknife undefined): say why
+    result = CliRunner().invoke(cli, ["agreement", "--store", store, "--session", "regional-scoring-2026-11",
+                                      "--by", "dimension,work_district", "--coefficient", "icc:A,1",
+                                      "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(io.StringIO(result.output), keep_default_na=False, na_values=[""])
+    missing = table["standard_error"].isna()
+    assert missing.any()
+    assert table.loc[missing, "note"].str.startswith("no standard error: the ICC has no closed-form SE").all()
+    assert (table["name"] == "ICC(A,1), absolute agreement, single rater").all()
+
+
+def test_agreement_table_names_percentages_and_p_values(store):
+    runner = CliRunner()
+    args = ["agreement", "--store", store, "--session", "regional-scoring-2026-11", "--by", "dimension"]
+    raw = pd.read_csv(io.StringIO(runner.invoke(cli, [*args, "--format", "csv"]).output))
+    assert {"coefficient", "name", "note", "interpretation"} <= set(raw.columns)
+    proportion = raw["coefficient"].isin(["percent_agreement", "adjacent_agreement"])
+    assert raw.loc[proportion, "p_value"].isna().all() and raw.loc[~proportion, "p_value"].notna().all()
+    shown = runner.invoke(cli, args)
+    assert shown.exit_code == 0, shown.output
+    exact = raw[(raw["dimension"] == "claim") & (raw["coefficient"] == "percent_agreement")]["estimate"].iloc[0]
+    assert f"{100 * exact:.0f}%" in shown.output and f"{exact:.3f}" not in shown.output
+    assert "Gwet's AC2, quadratic weights" in shown.output and "gwet_ac2" not in shown.output
+    assert "NOTE" not in shown.output and "DROPPED" not in shown.output        # empty columns are left out
+
+
+def test_agreement_leaves_condition_codes_out_and_says_so(store, monkeypatch):
+    # the store's coming interface: `condition_code` ("" for a score) and `score` Int64 <NA> when coded
+    from irr.store import Store
+
+    real = Store.scores
+
+    def with_codes(self, *args, **kwargs):
+        df = real(self, *args, **kwargs)
+        coded = (df["dimension"] == "claim") & (df.index % 40 == 0)
+        df["condition_code"] = np.where(coded, "illegible", "")
+        df["score"] = df["score"].astype("Int64").mask(coded)
+        return df
+
+    args = ["agreement", "--store", store, "--session", "regional-scoring-2026-11", "--by", "dimension",
+            "--coefficient", "fleiss_kappa", "--format", "csv"]
+    before = pd.read_csv(io.StringIO(CliRunner().invoke(cli, args).output)).set_index("dimension")
+    monkeypatch.setattr(Store, "scores", with_codes)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    after = pd.read_csv(io.StringIO(result.output)).set_index("dimension")
+    after["note"] = after["note"].fillna("")
+    n_coded = before.loc["claim", "n_ratings"] - after.loc["claim", "n_ratings"]
+    assert n_coded > 0
+    assert after.loc["claim", "note"] == \
+        f"{n_coded} condition-coded scores left out of the coefficients (illegible {n_coded})"
+    assert after.loc["evidence", "note"] == ""
+    assert after.loc["evidence", "estimate"] == before.loc["evidence", "estimate"]

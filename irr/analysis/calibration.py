@@ -17,6 +17,18 @@ dimension:
   middle score points relative to the consensus), restriction of range (spread
   of a rater's scores relative to the consensus spread).
 
+Condition codes (``blank``, ``off_topic``, ``illegible``, ``non_english``: a
+``condition_code`` column, ``""`` for a numeric score, and ``score`` <NA>) are
+counted, never dropped silently: a coded score is neither exact nor adjacent
+agreement with a numeric consensus (it counts in ``n`` and against ``exact``), a
+rater who gives an anchor's consensus code agrees exactly, and a paper where some
+raters scored and others coded (or coded differently) is a disagreement to
+discuss.  Mean differences, kappas, rater effects and the confusion matrix use
+the numeric pairs only; the group agreement coefficients leave coded scores out
+and say how many in ``note`` (the coefficients are defined on the score scale;
+treating codes as extra nominal categories would change what kappa measures).
+Scores without a ``condition_code`` column are all numeric.
+
 All per-rater and per-paper numbers are vectorised pandas group-bys.
 """
 from __future__ import annotations
@@ -34,7 +46,8 @@ from irr.model.bank import Bank
 from irr.stats import agreement_table, agreement_weights
 from irr.stats.chance_corrected import weighted_kappa_tables
 
-__all__ = ["calibrate", "CalibrationResult", "Thresholds", "GROUP_COEFFICIENTS"]
+__all__ = ["calibrate", "CalibrationResult", "Thresholds", "GROUP_COEFFICIENTS", "condition_coded",
+           "numeric_scores", "condition_code_notes"]
 
 GROUP_COEFFICIENTS = ("percent_agreement", "adjacent_agreement", "fleiss_kappa", "gwet_ac:quadratic",
                       "krippendorff_alpha:ordinal", "icc:A,1")
@@ -64,6 +77,7 @@ class CalibrationResult:
     group_agreement   dimension x coefficient with intervals (see :func:`irr.stats.agreement_table`)
     confusion         dimension x consensus score x rater score counts (pooled over raters)
     effects           rater severity / central tendency / restriction of range
+    condition_codes   one row per condition-coded score (rater, paper, dimension, code, consensus)
     """
 
     task_id: str
@@ -78,6 +92,7 @@ class CalibrationResult:
     group_agreement: pd.DataFrame
     confusion: pd.DataFrame
     effects: pd.DataFrame
+    condition_codes: pd.DataFrame
     dimensions: tuple[str, ...]
     dimension_names: Mapping[str, str]
     scales: Mapping[str, tuple[int, ...]]
@@ -102,12 +117,66 @@ class CalibrationResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"raters": self.raters, "rater_dimensions": self.rater_dimensions, "papers": self.papers,
                 "distribution": self.distribution, "group_agreement": self.group_agreement,
-                "confusion": self.confusion, "effects": self.effects}
+                "confusion": self.confusion, "effects": self.effects, "condition_codes": self.condition_codes}
+
+
+def condition_coded(scores: pd.DataFrame) -> pd.Series:
+    """Boolean mask of the rows that carry a condition code instead of a score.
+
+    A row is coded when its ``condition_code`` is not empty, or when its score
+    is missing (<NA>).  Scores without a ``condition_code`` column are numeric.
+    """
+    coded = scores["score"].isna()
+    if "condition_code" in scores:
+        coded |= scores["condition_code"].fillna("").astype(str) != ""
+    return coded
+
+
+def _codes(scores: pd.DataFrame) -> pd.Series:
+    """The condition code of every row: ``""`` for a numeric score, ``missing`` for an uncoded <NA>."""
+    codes = (scores["condition_code"].fillna("").astype(str) if "condition_code" in scores
+             else pd.Series("", index=scores.index))
+    return codes.where(~(scores["score"].isna() & (codes == "")), "missing")
+
+
+def numeric_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a numeric score, ``score`` as int64 (what the coefficients take)."""
+    rows = scores[~condition_coded(scores)]
+    return rows.assign(score=rows["score"].astype("int64"))
+
+
+def _code_counts(codes: pd.Series) -> str:
+    """``"off_topic 2, blank 1"``, most frequent first."""
+    counts = codes.value_counts()
+    return ", ".join(f"{code} {n}" for code, n in counts.items())
+
+
+def condition_code_notes(scores: pd.DataFrame, by) -> pd.DataFrame:
+    """Per group of ``by``: how many condition-coded scores the coefficients leave out.
+
+    Returns the ``by`` columns and ``note`` (e.g. "3 condition-coded scores left out
+    of the coefficients (off_topic 2, blank 1)"), one row per group with any.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    mask = condition_coded(scores)
+    coded = scores[mask].assign(_code=_codes(scores)[mask])
+    if coded.empty:
+        return pd.DataFrame(columns=[*by, "note"])
+    if not by:
+        return pd.DataFrame({"note": [_left_out(coded["_code"])]})
+    notes = coded.groupby(by, sort=True, dropna=False)["_code"].agg(_left_out)
+    return notes.rename("note").reset_index()
+
+
+def _left_out(codes: pd.Series) -> str:
+    n = len(codes)
+    return f"{n} condition-coded score{'s' if n != 1 else ''} left out of the coefficients ({_code_counts(codes)})"
 
 
 def _accuracy(grouped) -> pd.DataFrame:
     out = grouped.agg(
-        n=("diff", "size"),
+        n=("exact", "size"),
+        n_numeric=("diff", "count"),
         exact=("exact", "mean"),
         exact_adjacent=("adjacent", "mean"),
         exact_count=("exact", "sum"),
@@ -115,13 +184,25 @@ def _accuracy(grouped) -> pd.DataFrame:
         mean_diff=("diff", "mean"),
         sd_diff=("diff", "std"),
     )
-    se = out["sd_diff"] / np.sqrt(out["n"])
-    q = _sps.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
-    out["mean_diff_ci_low"] = np.where(out["n"] > 1, out["mean_diff"] - q * se, np.nan)
-    out["mean_diff_ci_high"] = np.where(out["n"] > 1, out["mean_diff"] + q * se, np.nan)
+    # the mean difference is over numeric pairs only (a condition code has no distance)
+    se = out["sd_diff"] / np.sqrt(out["n_numeric"])
+    q = _sps.t.ppf(0.975, np.maximum(out["n_numeric"] - 1, 1))
+    out["mean_diff_ci_low"] = np.where(out["n_numeric"] > 1, out["mean_diff"] - q * se, np.nan)
+    out["mean_diff_ci_high"] = np.where(out["n_numeric"] > 1, out["mean_diff"] + q * se, np.nan)
     out["exact_count"] = out["exact_count"].astype(int)
     out["discrepant"] = out["discrepant"].astype(int)
-    return out.drop(columns="sd_diff")
+    return out.drop(columns=["sd_diff", "n_numeric"])
+
+
+def _with_code_counts(table: pd.DataFrame, data: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Add ``condition_coded`` (count) and ``condition_codes`` ("off_topic 1, blank 2") per key."""
+    coded = data[data["coded"]]
+    counts = coded.groupby(keys).size().rename("condition_coded")
+    text = coded.groupby(keys)["condition_code"].agg(_code_counts).rename("condition_codes")
+    out = table.merge(counts.reset_index(), on=keys, how="left").merge(text.reset_index(), on=keys, how="left")
+    out["condition_coded"] = out["condition_coded"].fillna(0).astype(int)
+    out["condition_codes"] = out["condition_codes"].fillna("")
+    return out
 
 
 def calibrate(
@@ -153,7 +234,7 @@ def calibrate(
     -------
     CalibrationResult
     """
-    profile = load_profile(profile)
+    profile = load_profile(profile, bank=bank)
     required = {"rater_id", "work_id", "task_id", "dimension", "score"}
     missing = required - set(scores.columns)
     if missing:
@@ -167,12 +248,14 @@ def calibrate(
     rubric = bank.rubric_for(task_obj)
     if not task_obj.anchors:
         raise InsufficientDataError(f"task '{task}' has no anchor papers with consensus scores in the bank")
-    consensus = pd.DataFrame([(p.id, d, s) for p in task_obj.anchors for d, s in p.scores.items()],
-                             columns=["work_id", "dimension", "consensus"])
+    # a consensus is a score point or, for an anchor the panel condition-coded, the code itself
+    consensus = pd.DataFrame([(p.id, d, "" if isinstance(v, str) else v, v if isinstance(v, str) else "")
+                              for p in task_obj.anchors for d, v in p.scores.items()],
+                             columns=["work_id", "dimension", "consensus", "consensus_code"])
     rows = scores[scores["task_id"] == task]
     ignored = {}
     merged = rows.merge(consensus, on=["work_id", "dimension"], how="left")
-    not_anchor = merged["consensus"].isna()
+    not_anchor = merged["consensus_code"].isna()
     if not_anchor.any():
         ignored["not an anchor paper of the task"] = int(not_anchor.sum())
     data = merged[~not_anchor].copy()
@@ -180,38 +263,65 @@ def calibrate(
         raise InsufficientDataError(f"no scores of task '{task}' are on its anchor papers")
     if "rater_district" not in data:
         data["rater_district"] = ""
-    data["consensus"] = data["consensus"].astype(int)
-    data["score"] = data["score"].astype(int)
+    data["condition_code"] = _codes(data)
+    data["coded"] = data["condition_code"] != ""
+    coded_consensus = data["consensus_code"] != ""
+    numeric = ~data["coded"] & ~coded_consensus
+    if numeric.all():       # the common case: integer columns, exactly as without condition codes
+        data["consensus"] = data["consensus"].astype(int)
+        data["score"] = data["score"].astype(int)
+        data["consensus_shown"] = data["consensus"]
+    else:
+        data["consensus"] = pd.to_numeric(data["consensus"].where(~coded_consensus), errors="coerce")
+        data["score"] = pd.to_numeric(data["score"].where(~data["coded"]), errors="coerce").astype(float)
+        data["consensus_shown"] = data["consensus"].astype("Int64").astype(object).where(
+            ~coded_consensus, data["consensus_code"])
     data["diff"] = data["score"] - data["consensus"]
-    data["exact"] = data["diff"] == 0
-    data["adjacent"] = data["diff"].abs() <= 1
+    same_code = data["coded"] & (data["condition_code"] == data["consensus_code"])
+    data["exact"] = (data["diff"] == 0) | same_code
+    data["adjacent"] = (data["diff"].abs() <= 1) | same_code
     data["discrepant"] = data["diff"].abs() >= 2
     dims = tuple(d.id for d in rubric.dimensions if d.id in set(data["dimension"]))
     scales = {d.id: d.score_values for d in rubric.dimensions}
+    pairs = data[numeric]
+    if not numeric.all():
+        pairs = pairs.assign(score=pairs["score"].astype(int), consensus=pairs["consensus"].astype(int))
 
     rater_dims = _accuracy(data.groupby(["rater_id", "dimension"], sort=True)).reset_index()
-    rater_dims = rater_dims.merge(_kappas_vs_consensus(data, dims, scales), on=["rater_id", "dimension"], how="left")
+    rater_dims = rater_dims.merge(_kappas_vs_consensus(pairs, dims, scales), on=["rater_id", "dimension"],
+                                  how="left")
     raters = _accuracy(data.groupby("rater_id", sort=True)).reset_index()
     districts = data.groupby("rater_id")["rater_district"].first()
     raters.insert(1, "rater_district", raters["rater_id"].map(districts).fillna(""))
-    raters = raters.merge(_pooled_kappa(data, dims, scales), on="rater_id", how="left")
-    raters["decision"] = raters["rater_id"].map(_decisions(data, rubric)).astype(float)
-    effects = _effects(data, scales, thresholds)
+    raters = raters.merge(_pooled_kappa(pairs, dims, scales), on="rater_id", how="left")
+    raters["decision"] = raters["rater_id"].map(_decisions(pairs, rubric)).astype(float)
+    effects = _effects(pairs, scales, thresholds)
     status, reasons = _qualify(profile, raters, rater_dims, scales)
     raters["status"] = raters["rater_id"].map(status)
     raters["reasons"] = raters["rater_id"].map(reasons)
     raters = raters.merge(effects[["rater_id", "effects"]], on="rater_id", how="left")
+    raters = _with_code_counts(raters, data, ["rater_id"])
+    rater_dims = _with_code_counts(rater_dims, data, ["rater_id", "dimension"])
 
     papers, distribution = _papers(data, task_obj, thresholds, scales)
-    confusion = (data.groupby(["dimension", "consensus", "score"]).size().rename("count").reset_index())
-    group = agreement_table(data, unit="work_id", rater="rater_id", score="score", by="dimension",
+    confusion = (pairs.groupby(["dimension", "consensus", "score"]).size().rename("count").reset_index())
+    coded_rows = data[data["coded"]]
+    group = agreement_table(data[~data["coded"]].assign(score=lambda d: d["score"].astype(int)),
+                            unit="work_id", rater="rater_id", score="score", by="dimension",
                             coefficients=GROUP_COEFFICIENTS, ci=ci, level=level,
                             categories={d: scales[d] for d in dims})
+    if not coded_rows.empty:
+        notes = condition_code_notes(data, "dimension").set_index("dimension")["note"]
+        extra = group["dimension"].map(notes).fillna("")
+        group["note"] = ["; ".join(t for t in (str(n) if isinstance(n, str) else "", e) if t)
+                         for n, e in zip(group["note"], extra)]
+    condition_codes = coded_rows[["rater_id", "work_id", "dimension", "condition_code", "consensus_shown"]]
+    condition_codes = condition_codes.rename(columns={"consensus_shown": "consensus"}).reset_index(drop=True)
     return CalibrationResult(
         task_id=task, task_title=task_obj.title, rubric_ref=rubric.ref, profile=profile, session_id=session_id,
         raters=raters, rater_dimensions=rater_dims, papers=papers, distribution=distribution,
-        group_agreement=group, confusion=confusion, effects=effects, dimensions=dims,
-        dimension_names={d.id: d.name for d in rubric.dimensions}, scales=scales,
+        group_agreement=group, confusion=confusion, effects=effects, condition_codes=condition_codes,
+        dimensions=dims, dimension_names={d.id: d.name for d in rubric.dimensions}, scales=scales,
         ignored_rows=ignored, level=level,
     )
 
@@ -333,24 +443,41 @@ def _effects(data: pd.DataFrame, scales, th: Thresholds) -> pd.DataFrame:
 
 def _papers(data: pd.DataFrame, task, th: Thresholds, scales):
     g = data.groupby(["work_id", "dimension"], sort=False)
-    papers = g.agg(consensus=("consensus", "first"), n=("score", "size"), exact=("exact", "mean"),
+    papers = g.agg(consensus=("consensus_shown", "first"), n=("exact", "size"), exact=("exact", "mean"),
                    mean_score=("score", "mean"), sd_score=("score", "std"),
                    above=("diff", lambda d: (d > 0).mean()), below=("diff", lambda d: (d < 0).mean()))
     papers = papers.reset_index()
     meta = {p.id: p for p in task.anchors}
     papers["position"] = papers["work_id"].map(lambda w: meta[w].position)
     papers["role"] = papers["work_id"].map(lambda w: meta[w].role)
+    papers = _with_code_counts(papers, data, ["work_id", "dimension"])
+    # a code where the consensus is a score (or a score / another code where it is a code) splits the room
+    off_code = data["condition_code"] != data["consensus_code"]
+    mismatch = off_code.groupby([data["work_id"], data["dimension"]]).sum().rename("code_mismatch")
+    papers = papers.merge(mismatch.reset_index(), on=["work_id", "dimension"], how="left")
+    code_split = papers["code_mismatch"].fillna(0).to_numpy() > 0
+    cons_code = papers["consensus"].map(lambda v: isinstance(v, str)).to_numpy(bool)
+    code_split &= (papers["condition_coded"].to_numpy() > 0) | cons_code
     low_agreement = papers["exact"] < th.split_exact_below
     both_sides = (papers["above"] >= th.split_each_side) & (papers["below"] >= th.split_each_side)
-    papers["split"] = low_agreement | both_sides
-    papers["split_reason"] = np.select(
+    papers["split"] = low_agreement | both_sides | code_split
+    reason = np.select(
         [low_agreement & both_sides, low_agreement, both_sides],
         ["low agreement; scores on both sides", "low agreement with consensus", "scores on both sides"], "")
+    code_reason = [(f"condition-coded ({text}) where the consensus is {cons}"
+                    if not isinstance(cons, str) else f"consensus is the code {cons}; {m} of {n} raters differ")
+                   if flag else "" for flag, c, text, cons, m, n in
+                   zip(code_split, papers["condition_coded"], papers["condition_codes"], papers["consensus"],
+                       papers["code_mismatch"].fillna(0).astype(int), papers["n"])]
+    papers["split_reason"] = ["; ".join(t for t in pair if t) for pair in zip(reason, code_reason)]
+    papers = papers.drop(columns="code_mismatch")
     order = papers.sort_values(["split", "exact", "sd_score"], ascending=[False, True, False]).index
     papers.loc[order, "discussion_rank"] = np.arange(1, len(papers) + 1)
     papers["discussion_rank"] = papers["discussion_rank"].astype(int)
     paper_order = {p.id: i for i, p in enumerate(task.anchors)}
     papers = papers.sort_values(["work_id", "dimension"], key=lambda s: s.map(paper_order) if s.name == "work_id"
                                 else s).reset_index(drop=True)
-    distribution = (data.groupby(["work_id", "dimension", "score"]).size().rename("count").reset_index())
+    scored = data[~data["coded"]]
+    distribution = (scored.assign(score=scored["score"].astype(int))
+                    .groupby(["work_id", "dimension", "score"]).size().rename("count").reset_index())
     return papers, distribution

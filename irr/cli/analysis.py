@@ -1,24 +1,28 @@
 """`irr calibrate`, `irr agreement`, `irr demo`: analyses of the scores in the store."""
 from __future__ import annotations
 
+import difflib
+import os
 import tempfile
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from irr.analysis.calibration import calibrate as run_calibration
+from irr.analysis.calibration import calibrate as run_calibration, condition_code_notes, numeric_scores
 from irr.analysis.profiles import available_profiles, load_profile
 from irr.cli.bank import BANK_OPTION
 from irr.cli.store import STORE_OPTION
 from irr.errors import DataError, NotFoundError
 from irr.model.bank import load_bank
+from irr.report.agreement import annotate, display_rows, render_table
 from irr.report.calibration import Provenance, render_terminal, write_report
+from irr.resources import BUNDLED_DIR, data_path
 from irr.stats.tables import DEFAULT_COEFFICIENTS, agreement_table
 from irr.store import Store
+from irr.store.store import DEFAULT_STORE, STORE_ENV
 
 FORMATS = ("terminal", "html", "csv", "json")
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _calibrate_session(store: Store, session: str, task: str | None, profile: str, bank, out: Path | None,
@@ -48,6 +52,28 @@ def _calibrate_session(store: Store, session: str, task: str | None, profile: st
     return written
 
 
+def _open_store(store_path) -> Store:
+    """The store for reading: a missing file is an error here (Store() would create an empty one)."""
+    path = Path(store_path or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    if not path.exists():
+        raise NotFoundError(f"no store at {path}; ingest scores first (`irr ingest FILES --session session.yaml "
+                            f"--store {path}`) or point --store / ${STORE_ENV} at an existing store")
+    return Store(path)
+
+
+def _require_session(store: Store, session: str) -> None:
+    """A session id the store holds, or an error listing the ones it does (and the closest)."""
+    known = [str(s) for s in store.sessions()["session_id"]]
+    if session in known:
+        return
+    if not known:
+        raise NotFoundError(f"no session '{session}' in {store.path}: the store holds no sessions yet; "
+                            "add scores with `irr ingest FILES --session session.yaml`")
+    close = difflib.get_close_matches(session, known, n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else "; see `irr sessions`"
+    raise NotFoundError(f"no session '{session}' in {store.path}; sessions are: {', '.join(known)}{hint}")
+
+
 def _formats(value: str) -> tuple[str, ...]:
     chosen = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in chosen if v not in FORMATS]
@@ -65,16 +91,17 @@ def _formats(value: str) -> tuple[str, ...]:
               help="Folder for the HTML report and tables (default ./calibration-SESSION).")
 @click.option("--format", "formats", default="terminal,html,csv,json", show_default=True,
               help="Comma-separated: terminal, html, csv, json.")
-@click.option("--suppress-below", type=int, help="Show counts below N as '<N' (public reports).")
+@click.option("--suppress-below", type=click.IntRange(min=1), metavar="N",
+              help="Show counts below N as '<N' (public reports; N >= 1).")
 @click.option("--anonymize", is_flag=True, help="Replace rater ids by 'Rater 01', ... in files.")
 @BANK_OPTION
 @STORE_OPTION
 def calibrate(session, task, profile, out, formats, suppress_below, anonymize, bank_dir, store_path) -> None:
     """Calibration report: who qualifies, which papers split the room, how well the group agrees."""
-    load_profile(profile)
     bank = load_bank(bank_dir)
-    with Store(store_path) as store:
-        store.session(session)
+    load_profile(profile, bank=bank)
+    with _open_store(store_path) as store:
+        _require_session(store, session)
         _calibrate_session(store, session, task, profile, bank, out, _formats(formats), suppress_below, anonymize)
 
 
@@ -91,7 +118,8 @@ def calibrate(session, task, profile, out, formats, suppress_below, anonymize, b
                    f"icc:A,1 (default: {', '.join(DEFAULT_COEFFICIENTS)}).")
 @click.option("--ci", type=click.Choice(["analytic", "bootstrap", "jackknife", "none"]), default="analytic",
               show_default=True)
-@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
+              show_default=True, help="Confidence level, between 0 and 1 (e.g. 0.9).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of the terminal.")
 @BANK_OPTION
@@ -100,7 +128,7 @@ def agreement(session, task, dimension, district, read_type, by, coefficients, c
               bank_dir, store_path) -> None:
     """Agreement table for any selection of scores: one row per group and coefficient."""
     bank = load_bank(bank_dir)
-    with Store(store_path) as store:
+    with _open_store(store_path) as store:
         scores = store.scores(session=session or None, task=task or None, dimension=dimension or None,
                               district=district or None, read_type=read_type or None, bank=bank)
     if scores.empty:
@@ -119,22 +147,31 @@ def agreement(session, task, dimension, district, read_type, by, coefficients, c
             return scales[(named["task_id"], named["dimension"])]
         return None
 
+    # condition-coded scores (blank, off_topic, ...) are not points of the scale: left out, counted in `note`
+    notes = condition_code_notes(scores, by_cols)
+    scores = numeric_scores(scores)
     # units are work samples within a task and dimension; a rater's reads of one paper in one group
     # must be single: keep group keys explicit
     scores = scores.assign(unit=scores["task_id"] + "|" + scores["dimension"] + "|" + scores["work_id"])
+    if scores.empty:
+        raise NotFoundError(f"every score of that selection is condition-coded ({notes['note'].iloc[0]}); "
+                            "there is nothing to compute agreement on")
     table = agreement_table(scores, unit="unit", rater="rater_id", score="score", by=by_cols,
                             coefficients=list(coefficients) or DEFAULT_COEFFICIENTS,
                             ci=None if ci == "none" else ci, level=level, categories=scale_of)
+    extra = (table[by_cols].merge(notes, on=by_cols, how="left")["note"].set_axis(table.index)
+             if by_cols and not notes.empty else
+             pd.Series(notes["note"].iloc[0] if not notes.empty else "", index=table.index))
+    table = annotate(table, extra_notes=extra)
     if fmt == "csv":
         text = table.to_csv(index=False)
     elif fmt == "json":
         text = table.to_json(orient="records", indent=1)
     else:
-        shown = table.copy()
-        for col in ("estimate", "standard_error", "ci_low", "ci_high"):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
-        shown["p_value"] = shown["p_value"].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
-        text = shown.drop(columns=["ci_method"]).fillna("").to_string(index=False)
+        text = render_table(display_rows(table, by=by_cols, level=level))
+        sources = list(dict.fromkeys(s for s in table["interpretation_source"] if s))
+        if sources:
+            text += "\n\nInterpretation: " + "; ".join(src.rstrip(".") for src in sources) + "."
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {len(table)} rows to {out}")
@@ -150,9 +187,12 @@ def agreement(session, task, dimension, district, read_type, by, coefficients, c
 def demo(out: Path, profile: str, bank_dir) -> None:
     """Ingest the bundled example calibration session into a temporary store and report on it."""
     bank = load_bank(bank_dir)
-    folder = EXAMPLES / "calibration"
+    load_profile(profile, bank=bank)   # a bad profile is refused before anything is printed
+    examples = data_path("examples")  # the checkout's examples/, else the installed package's copy
+    folder = (examples or BUNDLED_DIR / "examples") / "calibration"
     if not (folder / "session.yaml").exists():
-        raise NotFoundError(f"the bundled examples are missing ({folder}); run scripts/make_examples.py")
+        raise NotFoundError(f"the bundled examples are missing ({folder}): in a checkout run "
+                            "scripts/make_examples.py, otherwise reinstall irr-toolkit")
     with tempfile.TemporaryDirectory() as tmp:
         with Store(Path(tmp) / "demo.sqlite") as store:
             files = sorted(folder.glob("*.csv"))

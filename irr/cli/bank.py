@@ -11,7 +11,8 @@ from irr.model.task import REVIEW_STATUSES, TASK_KINDS
 
 BANK_OPTION = click.option(
     "--bank", "bank_dir", type=click.Path(file_okay=False), envvar="IRR_BANK", default=None,
-    help="Bank folder with rubrics/ and tasks/ (default: $IRR_BANK, else the repository's data).",
+    help="Bank folder with rubrics/ and tasks/ (default: $IRR_BANK, else ./ if it holds rubrics/ and tasks/, "
+         "else the bundled bank).",
 )
 
 
@@ -28,7 +29,12 @@ def validate(path: str | None, bank_dir: str | None) -> None:
     try:
         bank = load_bank(root)
     except BankError as exc:
-        click.echo(f"INVALID: {resolve_bank_path(root)}", err=True)
+        n = len(exc.problems)
+        try:
+            where = f" {resolve_bank_path(root)}"
+        except BankError:  # no bank anywhere: the problem itself lists what was searched
+            where = ""
+        click.echo(f"Error: INVALID bank{where} ({n} problem{'s' if n != 1 else ''}):", err=True)
         for i, problem in enumerate(exc.problems, 1):
             click.echo(f"{i:3d}. {problem}", err=True)
         raise SystemExit(1)

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import replace
 import io
 import re
+import textwrap
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from irr import __version__  # noqa: E402
 from irr.analysis.calibration import CalibrationResult  # noqa: E402
+from irr.report.agreement import annotate, display_rows, render_table  # noqa: E402
 
 __all__ = ["Provenance", "render_terminal", "write_html", "write_tables", "write_report", "prepare"]
 
@@ -74,8 +76,23 @@ def _pct(x) -> str:
     return "" if pd.isna(x) else f"{100 * x:.0f}%"
 
 
+def _signed(x) -> str:
+    return "" if pd.isna(x) else f"{x:+.2f}"
+
+
 def _num(x, digits=2) -> str:
     return "" if pd.isna(x) else f"{x:.{digits}f}"
+
+
+def group_agreement(result: CalibrationResult) -> pd.DataFrame:
+    """The group agreement table with names, reasons and the profile's interpretation (see
+    :func:`irr.report.agreement.annotate`); numbers as computed."""
+    return annotate(result.group_agreement, profile=result.profile,
+                    scale_points=lambda row: len(result.scales.get(row.dimension, ())) or None)
+
+
+def _sources(annotated: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(s.rstrip(".") for s in annotated["interpretation_source"] if s))
 
 
 def _dimension_order(result: CalibrationResult, frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,8 +112,13 @@ def render_terminal(result: CalibrationResult, *, suppress_below: int | None = N
               f"{result.n_qualified} of {result.n_raters} qualify", ""]
     cols = ["RATER", "DISTRICT", "N", "EXACT", "ADJ", "DISC", "MEAN DIFF", "KAPPA", "STATUS"]
     rows = [[r.rater_id, (r.rater_district if "rater_district" in result.raters else "") or "", str(r.n),
-             _pct(r.exact), _pct(r.exact_adjacent), str(r.discrepant), f"{r.mean_diff:+.2f}",
+             _pct(r.exact), _pct(r.exact_adjacent), str(r.discrepant), _signed(r.mean_diff),
              _num(r.kappa_quadratic), r.status] for r in result.raters.itertuples()]
+    coded = not result.condition_codes.empty
+    if coded:   # a column only when some rater used a condition code
+        cols.insert(-1, "CODED")
+        for row, r in zip(rows, result.raters.itertuples()):
+            row.insert(-1, str(r.condition_coded))
     widths = [max(len(c), *(len(str(row[i])) for row in rows)) for i, c in enumerate(cols)]
     fmt = "  ".join(f"{{:{'<' if i < 2 else '>'}{w}}}" for i, w in enumerate(widths))
     lines.append(fmt.format(*cols))
@@ -115,17 +137,45 @@ def render_terminal(result: CalibrationResult, *, suppress_below: int | None = N
         scale = result.scales[p.dimension]
         counts = " ".join(f"{s}:{_suppress(int(dist.get((p.work_id, p.dimension, s), 0)), suppress_below)}"
                           for s in scale)
+        counts += "".join(f" {code}:{_suppress(n, suppress_below)}" for code, n in _paper_codes(result, p))
         lines.append(f"  {p.discussion_rank:>2}. {p.work_id} {p.dimension:<14} consensus {p.consensus}  "
                      f"match {_pct(p.exact):>4}  scores [{counts}]  ({p.split_reason})")
     lines.append("")
-    lines.append(f"Group agreement ({int(result.level * 100)}% CI):")
-    for dim in result.dimensions:
-        sub = result.group_agreement[result.group_agreement["dimension"] == dim]
-        parts = [f"{c.split(' ')[0]} {_num(e)} [{_num(lo)}, {_num(hi)}]"
-                 for c, e, lo, hi in zip(sub["coefficient"], sub["estimate"], sub["ci_low"], sub["ci_high"])
-                 if not c.startswith(("percent", "adjacent"))]
-        lines.append(f"  {dim:<14} " + "; ".join(parts))
+    if coded:
+        lines += _terminal_codes(result, suppress_below)
+    annotated = group_agreement(result)
+    shown = display_rows(_dimension_order(result, annotated), by=["dimension"], level=result.level)
+    shown = shown[[c for c in shown.columns if c in ("dimension", "coefficient", "estimate", "interpretation", "note")
+                   or c.endswith(" CI")]]
+    lines.append(f"Group agreement ({result.level:.0%} CI):")
+    lines += ["  " + line for line in render_table(shown).splitlines()]
+    sources = _sources(annotated)
+    if sources:
+        lines.append("  Interpretation sources:")
+        lines += [textwrap.fill(src, width, initial_indent="    - ", subsequent_indent="      ") for src in sources]
     return "\n".join(lines)
+
+
+def _paper_codes(result: CalibrationResult, paper) -> list[tuple[str, int]]:
+    codes = result.condition_codes
+    sub = codes[(codes["work_id"] == paper.work_id) & (codes["dimension"] == paper.dimension)]
+    return [(str(c), int(n)) for c, n in sub["condition_code"].value_counts().items()]
+
+
+def _terminal_codes(result: CalibrationResult, suppress_below) -> list[str]:
+    codes = result.condition_codes
+    lines = [f"Condition codes ({len(codes)} score{'s' if len(codes) != 1 else ''}; never agreement with a "
+             "numeric consensus; "
+             "left out of the group coefficients):"]
+    for key, label in ((["rater_id"], "by rater"), (["work_id", "dimension"], "by paper")):
+        counts = codes.groupby([*key, "condition_code"]).size()
+        parts = {}
+        for index, n in counts.items():
+            *who, code = index
+            parts.setdefault(" ".join(map(str, who)), []).append(f"{code} {_suppress(int(n), suppress_below)}")
+        lines.append(f"  {label}: " + "; ".join(f"{who} ({', '.join(v)})" for who, v in parts.items()))
+    lines.append("")
+    return lines
 
 
 # --------------------------------------------------------------------- plots
@@ -148,7 +198,7 @@ def _accuracy_histogram(result: CalibrationResult) -> str:
             label="does not qualify")
     for rule in result.profile.rules:
         if rule.scope == "overall" and rule.min is not None and rule.metric == "exact":
-            ax.axvline(rule.min, ls="--", lw=1, color="#1f4e99")
+            ax.axvline(rule.min, ls="--", lw=1, color="#1f4e99", label=f"exact target {rule.min:.0%}")
     ax.set_xlabel("exact agreement with the anchors' consensus scores")
     ax.set_ylabel("raters")
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
@@ -160,6 +210,11 @@ def _accuracy_histogram(result: CalibrationResult) -> str:
 def _accuracy_plot(result: CalibrationResult) -> str:
     if len(result.raters) > 80:
         return _accuracy_histogram(result)
+    return _svg(_accuracy_figure(result))
+
+
+def _accuracy_figure(result: CalibrationResult):
+    """Each rater's exact and exact + adjacent agreement, with the profile's thresholds."""
     raters = result.raters.sort_values("exact")
     fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(raters) + 1.2))
     y = np.arange(len(raters))
@@ -170,10 +225,11 @@ def _accuracy_plot(result: CalibrationResult) -> str:
     ax.scatter(raters["exact_adjacent"], y, color="#555555", marker="|", s=80, zorder=3, label="exact + adjacent")
     shown = [r for r in result.profile.rules
              if r.scope == "overall" and r.min is not None and r.metric in ("exact", "exact_adjacent")]
-    for i, rule in enumerate(shown):
-        ax.axvline(rule.min, ls="--", lw=1, color="#1f4e99" if rule.metric == "exact" else "#777777")
-        ax.text(rule.min, len(raters) - 0.4 + 0.9 * i, f"{rule.metric.replace('_', '+')} >= {rule.min:.0%} ",
-                fontsize=7, va="bottom", ha="right")
+    # thresholds are named in the legend: text drawn above the axes collided with the title
+    for rule in shown:
+        ax.axvline(rule.min, ls="--", lw=1, color="#1f4e99" if rule.metric == "exact" else "#777777",
+                   label=f"{'exact' if rule.metric == 'exact' else 'exact + adjacent'} target {rule.min:.0%}")
+    ax.set_ylim(-0.7, len(raters) - 0.3)
     ax.set_yticks(y, raters["rater_id"].astype(str))
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("agreement with the anchors' consensus scores")
@@ -181,7 +237,7 @@ def _accuracy_plot(result: CalibrationResult) -> str:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.5 / (len(raters) + 6)), ncol=3, fontsize=7,
               frameon=False)
     ax.set_title(f"Rater accuracy against the consensus ({result.profile.id} thresholds)", fontsize=9)
-    return _svg(fig)
+    return fig
 
 
 def _heatmap(result: CalibrationResult) -> str:
@@ -243,29 +299,54 @@ def write_html(result: CalibrationResult, path: str | Path, *, provenance: Prove
     for p in result.papers_to_discuss().itertuples():
         counts = [(s, _suppress(int(dist.get((p.work_id, p.dimension, s), 0)), suppress_below))
                   for s in result.scales[p.dimension]]
+        counts += [(code, _suppress(n, suppress_below)) for code, n in _paper_codes(result, p)]
         papers.append({"rank": p.discussion_rank, "work_id": p.work_id, "dimension": p.dimension,
                        "consensus": p.consensus, "match": _pct(p.exact), "counts": counts,
                        "reason": p.split_reason, "position": p.position, "role": p.role})
     raters = [{**r._asdict(), "exact_pct": _pct(r.exact), "adjacent_pct": _pct(r.exact_adjacent),
-               "mean_diff_txt": f"{r.mean_diff:+.2f}",
                "ci_txt": f"[{_num(r.mean_diff_ci_low)}, {_num(r.mean_diff_ci_high)}]",
+               "mean_diff_txt": _signed(r.mean_diff),
                "kappa_txt": _num(r.kappa_quadratic), "decision_txt": _pct(r.decision)}
               for r in result.raters.itertuples(index=False)]
+    annotated = group_agreement(result)
+    cells = display_rows(annotated, by=["dimension"], level=result.level)
+    ci_head = next(c for c in cells.columns if c.endswith(" CI"))
     agreement = []
     for dim in result.dimensions:
-        sub = result.group_agreement[result.group_agreement["dimension"] == dim]
+        at = annotated.index[annotated["dimension"] == dim]
         agreement.append({"dimension": dim, "name": result.dimension_names.get(dim, dim), "rows": [
-            {"coefficient": c, "estimate": _num(e, 3), "ci": f"[{_num(lo, 3)}, {_num(hi, 3)}]", "n": n, "note": note}
-            for c, e, lo, hi, n, note in zip(sub["coefficient"], sub["estimate"], sub["ci_low"], sub["ci_high"],
-                                             sub["n_units"], sub["note"].fillna(""))]})
+            {"coefficient": annotated.at[i, "coefficient"], "name": annotated.at[i, "name"],
+             "estimate": cells.at[i, "estimate"], "ci": cells.at[i, ci_head],
+             "se": cells.at[i, "SE"] if "SE" in cells else "", "n": cells.at[i, "papers"] if "papers" in cells else "",
+             "interpretation": annotated.at[i, "interpretation"], "source": annotated.at[i, "interpretation_source"],
+             "note": annotated.at[i, "note"]} for i in at]})
+    show_note = bool((annotated["note"] != "").any())
+    codes = _html_codes(result, suppress_below)
     html = _environment().get_template("calibration.html.j2").render(
         r=result, raters=raters, papers=papers, agreement=agreement, provenance=provenance,
         accuracy_svg=_accuracy_plot(result), heatmap_svg=_heatmap(result), confusion_svg=_confusions(result),
-        suppress_below=suppress_below, level_pct=int(result.level * 100),
+        suppress_below=suppress_below, level_pct=int(result.level * 100), show_note=show_note, codes=codes,
+        sources=_sources(annotated),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _html_codes(result: CalibrationResult, suppress_below) -> dict:
+    """Condition-code counts by rater and by paper for the HTML (empty when none were used)."""
+    codes = result.condition_codes
+    if codes.empty:
+        return {}
+    out = {"n": len(codes)}
+    for key, name in ((["rater_id"], "raters"), (["work_id", "dimension"], "papers")):
+        counts = codes.groupby([*key, "condition_code"]).size()
+        rows: dict[str, list[str]] = {}
+        for index, n in counts.items():
+            *who, code = index
+            rows.setdefault(" ".join(map(str, who)), []).append(f"{code}: {_suppress(int(n), suppress_below)}")
+        out[name] = [(who, ", ".join(v)) for who, v in rows.items()]
+    return out
 
 
 def write_tables(result: CalibrationResult, directory: str | Path, *, suppress_below: int | None = None,
@@ -275,6 +356,8 @@ def write_tables(result: CalibrationResult, directory: str | Path, *, suppress_b
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, table in result.tables().items():
+        if name == "group_agreement":    # raw numbers, plus names, reasons and interpretation
+            table = group_agreement(result)
         if suppress_below:
             table = table.copy()
             for col in ("count",):
