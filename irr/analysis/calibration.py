@@ -38,7 +38,7 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _sps
+from scipy.special import stdtrit as _stdtrit  # the t quantile, without importing scipy.stats
 
 from irr.analysis.profiles import Profile, load_profile
 from irr.errors import DataError, InsufficientDataError
@@ -186,7 +186,7 @@ def _accuracy(grouped) -> pd.DataFrame:
     )
     # the mean difference is over numeric pairs only (a condition code has no distance)
     se = out["sd_diff"] / np.sqrt(out["n_numeric"])
-    q = _sps.t.ppf(0.975, np.maximum(out["n_numeric"] - 1, 1))
+    q = _stdtrit(np.maximum(out["n_numeric"] - 1, 1), 0.975)
     out["mean_diff_ci_low"] = np.where(out["n_numeric"] > 1, out["mean_diff"] - q * se, np.nan)
     out["mean_diff_ci_high"] = np.where(out["n_numeric"] > 1, out["mean_diff"] + q * se, np.nan)
     out["exact_count"] = out["exact_count"].astype(int)
@@ -418,7 +418,7 @@ def _effects(data: pd.DataFrame, scales, th: Thresholds) -> pd.DataFrame:
     })
     n = g.size()
     se = g["diff"].std() / np.sqrt(n)
-    q = _sps.t.ppf(0.975, np.maximum(n - 1, 1))
+    q = _stdtrit(np.maximum(n - 1, 1), 0.975)
     low, high = out["mean_diff"] - q * se, out["mean_diff"] + q * se
     out["sd_ratio"] = out["sd_scores"] / out["sd_consensus"]
     significant = (low > 0) | (high < 0)

@@ -23,21 +23,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
-
-from irr import __version__  # noqa: E402
-from irr.analysis.calibration import CalibrationResult  # noqa: E402
-from irr.report.agreement import annotate, display_rows, render_table  # noqa: E402
+from irr import __version__
+from irr.analysis.calibration import CalibrationResult
+from irr.report.agreement import annotate, display_rows, render_table
 
 __all__ = ["Provenance", "render_terminal", "write_html", "write_tables", "write_report", "prepare"]
 
-plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "font.family": "sans-serif"})
+
+
+def _pyplot():
+    """matplotlib's pyplot, imported on first use (it takes longer to import than the rest of the CLI)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "font.family": "sans-serif"})
+    return plt
+
+
+def _percent_axis(ax) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
 
 
 @dataclass(frozen=True)
@@ -182,7 +194,7 @@ def _terminal_codes(result: CalibrationResult, suppress_below) -> list[str]:
 def _svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     text = buf.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)   # creator/date: not needed inline
     return text[text.index("<svg"):]
@@ -191,6 +203,7 @@ def _svg(fig) -> str:
 def _accuracy_histogram(result: CalibrationResult) -> str:
     """For large sessions: distribution of exact agreement with the profile's thresholds."""
     raters = result.raters
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 2.8))
     bins = np.linspace(0, 1, 41)
     ax.hist(raters["exact"][raters["status"] == "PASS"], bins=bins, color="#2b7a3d", label="qualifies")
@@ -201,7 +214,7 @@ def _accuracy_histogram(result: CalibrationResult) -> str:
             ax.axvline(rule.min, ls="--", lw=1, color="#1f4e99", label=f"exact target {rule.min:.0%}")
     ax.set_xlabel("exact agreement with the anchors' consensus scores")
     ax.set_ylabel("raters")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _percent_axis(ax)
     ax.legend(fontsize=7, frameon=False)
     ax.set_title(f"Rater accuracy, {len(raters)} raters ({result.profile.id} thresholds)", fontsize=9)
     return _svg(fig)
@@ -216,6 +229,7 @@ def _accuracy_plot(result: CalibrationResult) -> str:
 def _accuracy_figure(result: CalibrationResult):
     """Each rater's exact and exact + adjacent agreement, with the profile's thresholds."""
     raters = result.raters.sort_values("exact")
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(raters) + 1.2))
     y = np.arange(len(raters))
     ax.hlines(y, raters["exact"], raters["exact_adjacent"], color="#bbbbbb", lw=2)
@@ -233,7 +247,7 @@ def _accuracy_figure(result: CalibrationResult):
     ax.set_yticks(y, raters["rater_id"].astype(str))
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("agreement with the anchors' consensus scores")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _percent_axis(ax)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.5 / (len(raters) + 6)), ncol=3, fontsize=7,
               frameon=False)
     ax.set_title(f"Rater accuracy against the consensus ({result.profile.id} thresholds)", fontsize=9)
@@ -247,6 +261,7 @@ def _heatmap(result: CalibrationResult) -> str:
                                                                                        columns=list(result.dimensions))
     cons = papers.pivot(index="work_id", columns="dimension", values="consensus").reindex(index=order,
                                                                                           columns=list(result.dimensions))
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(1.2 * len(result.dimensions) + 2.2, 0.32 * len(order) + 1.2))
     im = ax.imshow(grid.to_numpy(dtype=float), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     for i in range(grid.shape[0]):
@@ -263,6 +278,7 @@ def _heatmap(result: CalibrationResult) -> str:
 
 def _confusions(result: CalibrationResult) -> str:
     dims = list(result.dimensions)
+    plt = _pyplot()
     fig, axes = plt.subplots(1, len(dims), figsize=(2.4 * len(dims), 2.6), squeeze=False)
     for ax, dim in zip(axes[0], dims):
         scale = list(result.scales[dim])

@@ -6,8 +6,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
-from scipy import stats as _sps
-from scipy.special import ndtr as _ndtr
+from scipy.special import ndtr as _ndtr, ndtri as _ndtri, stdtrit as _stdtrit  # not scipy.stats: slow to import
 
 from irr.errors import DataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
@@ -166,7 +165,7 @@ def ci_from_bootstrap(
         lo, hi = np.quantile(reps, [alpha, 1 - alpha])
         return ConfidenceInterval(float(lo), float(hi), method, note, n_bad)
     below = (reps < estimate).mean() + 0.5 * (reps == estimate).mean()
-    z0 = _sps.norm.ppf(np.clip(below, 1e-12, 1 - 1e-12))
+    z0 = _ndtri(np.clip(below, 1e-12, 1 - 1e-12))
     accel = 0.0
     if jackknife is not None:
         values, mult = jackknife
@@ -177,8 +176,8 @@ def ci_from_bootstrap(
             d = mean - values
             denom = (mult * d**2).sum() ** 1.5
             accel = float((mult * d**3).sum() / (6 * denom)) if denom > 0 else 0.0
-    z = _sps.norm.ppf([alpha, 1 - alpha])
-    adjusted = _sps.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
+    z = _ndtri(np.array([alpha, 1 - alpha]))
+    adjusted = _ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
     lo, hi = np.quantile(reps, np.clip(adjusted, 0, 1))
     return ConfidenceInterval(float(lo), float(hi), method, note, n_bad)
 
@@ -335,10 +334,10 @@ class AgreementResult:
 
     def _quantile(self, level: float, distribution: str) -> tuple[float, str]:
         if distribution == "normal":
-            return float(_sps.norm.ppf(0.5 + level / 2)), "normal"
+            return float(_ndtri(0.5 + level / 2)), "normal"
         if distribution == "t":
             df = max(self._sampled - 1, 1)
-            return float(_sps.t.ppf(0.5 + level / 2, df)), f"t({df})"
+            return float(_stdtrit(df, 0.5 + level / 2)), f"t({df})"
         raise DataError(f"distribution must be 'normal' or 't', got {distribution!r}")
 
     def _symmetric(self, se: float, level: float, distribution: str) -> ConfidenceInterval:

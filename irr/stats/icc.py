@@ -81,7 +81,6 @@ from scipy import linalg as _linalg
 from scipy import sparse as _sparse
 from scipy.sparse import csgraph as _csgraph
 from scipy import special as _spc
-from scipy import stats as _sps
 
 from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
@@ -579,10 +578,10 @@ class ICCResult:
         if method == "jackknife":
             se = self.standard_error
             if distribution == "normal":
-                q, label = _sps.norm.ppf(0.5 + level / 2), "jackknife normal"
+                q, label = _spc.ndtri(0.5 + level / 2), "jackknife normal"
             else:
                 df = max(self.n_units - 1, 1)
-                q, label = _sps.t.ppf(0.5 + level / 2, df), f"jackknife t({df})"
+                q, label = _spc.stdtrit(df, 0.5 + level / 2), f"jackknife t({df})"
             if not se > 0:
                 return _interval(nan, nan, label, f"no jackknife interval: the jackknife SE is {se:.3g}")
             return _interval(self.estimate - q * se, self.estimate + q * se, label, "")
