@@ -231,7 +231,15 @@ def test_calibrate_unknown_session_lists_the_sessions(places):
 
 def test_reading_commands_do_not_create_a_store(places, tmp_path):
     missing = tmp_path / "typo.sqlite"
-    for command in (["calibrate", "--session", "x"], ["agreement"]):
+    for command in (["calibrate", "--session", "x"], ["agreement"], ["sessions"], ["export", "--session", "x"],
+                    ["store", "check"]):
         result = _invoke([*command, "--store", str(missing)])
         assert result.exit_code == 1 and result.output.startswith(f"Error: no store at {missing}")
         assert not missing.exists()
+
+
+def test_export_unknown_session_lists_the_sessions(places, tmp_path):
+    result = _invoke(["export", "--store", places["store"], "--session", "seacoast-calibration",
+                      "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 1 and "did you mean 'seacoast-calibration-2026-10'?" in result.output
+    assert "--kind" not in result.output and not (tmp_path / "x.csv").exists()

@@ -1,8 +1,6 @@
 """`irr calibrate`, `irr agreement`, `irr demo`: analyses of the scores in the store."""
 from __future__ import annotations
 
-import difflib
-import os
 import tempfile
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pandas as pd
 from irr.analysis.calibration import calibrate as run_calibration, condition_code_notes, numeric_scores
 from irr.analysis.profiles import available_profiles, load_profile
 from irr.cli.bank import BANK_OPTION
-from irr.cli.store import STORE_OPTION
+from irr.cli.store import STORE_OPTION, open_existing_store, require_session
 from irr.errors import DataError, NotFoundError
 from irr.model.bank import load_bank
 from irr.report.agreement import annotate, display_rows, render_table
@@ -20,7 +18,6 @@ from irr.report.calibration import Provenance, render_terminal, write_report
 from irr.resources import BUNDLED_DIR, data_path
 from irr.stats.tables import DEFAULT_COEFFICIENTS, agreement_table
 from irr.store import Store
-from irr.store.store import DEFAULT_STORE, STORE_ENV
 
 FORMATS = ("terminal", "html", "csv", "json")
 
@@ -52,28 +49,6 @@ def _calibrate_session(store: Store, session: str, task: str | None, profile: st
     return written
 
 
-def _open_store(store_path) -> Store:
-    """The store for reading: a missing file is an error here (Store() would create an empty one)."""
-    path = Path(store_path or os.environ.get(STORE_ENV) or DEFAULT_STORE)
-    if not path.exists():
-        raise NotFoundError(f"no store at {path}; ingest scores first (`irr ingest FILES --session session.yaml "
-                            f"--store {path}`) or point --store / ${STORE_ENV} at an existing store")
-    return Store(path)
-
-
-def _require_session(store: Store, session: str) -> None:
-    """A session id the store holds, or an error listing the ones it does (and the closest)."""
-    known = [str(s) for s in store.sessions()["session_id"]]
-    if session in known:
-        return
-    if not known:
-        raise NotFoundError(f"no session '{session}' in {store.path}: the store holds no sessions yet; "
-                            "add scores with `irr ingest FILES --session session.yaml`")
-    close = difflib.get_close_matches(session, known, n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else "; see `irr sessions`"
-    raise NotFoundError(f"no session '{session}' in {store.path}; sessions are: {', '.join(known)}{hint}")
-
-
 def _formats(value: str) -> tuple[str, ...]:
     chosen = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in chosen if v not in FORMATS]
@@ -100,8 +75,8 @@ def calibrate(session, task, profile, out, formats, suppress_below, anonymize, b
     """Calibration report: who qualifies, which papers split the room, how well the group agrees."""
     bank = load_bank(bank_dir)
     load_profile(profile, bank=bank)
-    with _open_store(store_path) as store:
-        _require_session(store, session)
+    with open_existing_store(store_path) as store:
+        require_session(store, session)
         _calibrate_session(store, session, task, profile, bank, out, _formats(formats), suppress_below, anonymize)
 
 
@@ -128,7 +103,7 @@ def agreement(session, task, dimension, district, read_type, by, coefficients, c
               bank_dir, store_path) -> None:
     """Agreement table for any selection of scores: one row per group and coefficient."""
     bank = load_bank(bank_dir)
-    with _open_store(store_path) as store:
+    with open_existing_store(store_path) as store:
         scores = store.scores(session=session or None, task=task or None, dimension=dimension or None,
                               district=district or None, read_type=read_type or None, bank=bank)
     if scores.empty:

@@ -1,18 +1,21 @@
 """`irr ingest`, `irr sessions`, `irr export`, `irr store check`: the embedded store."""
 from __future__ import annotations
 
+import difflib
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from irr.cli.bank import BANK_OPTION
-from irr.errors import SubmissionError, ValidationError
+from irr.errors import NotFoundError, SubmissionError, ValidationError
 from irr.io.export import write_scores
 from irr.io.submissions import parse_column_map
 from irr.model.bank import load_bank
 from irr.model.session import SESSION_KINDS
 from irr.store import Store
+from irr.store.store import DEFAULT_STORE, STORE_ENV
 
 STORE_OPTION = click.option(
     "--store", "store_path", type=click.Path(dir_okay=False), envvar="IRR_STORE", default=None,
@@ -101,11 +104,34 @@ def ingest(files, session, kind, date, region, facilitator, mapping, encoding, r
             raise SystemExit(1)
 
 
+def open_existing_store(store_path) -> Store:
+    """The store for reading: a missing file is an error here (Store() would create an empty one)."""
+    path = Path(store_path or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    if not path.exists():
+        raise NotFoundError(f"no store at {path}; ingest scores first (`irr ingest FILES --session session.yaml "
+                            f"--store {path}`) or point --store / ${STORE_ENV} at an existing store")
+    return Store(path)
+
+
+def require_session(store: Store, session: str) -> None:
+    """A session id the store holds, or an error listing the ones it does (and the closest)."""
+    known = [str(s) for s in store.sessions()["session_id"]]
+    if session in known:
+        return
+    if not known:
+        raise NotFoundError(f"no session '{session}' in {store.path}: the store holds no sessions yet; "
+                            "add scores with `irr ingest FILES --session session.yaml`")
+    close = difflib.get_close_matches(session, known, n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else "; see `irr sessions`"
+    raise NotFoundError(f"no session '{session}' in {store.path}; sessions are: {', '.join(known)}{hint}")
+
+
+
 @click.command()
 @STORE_OPTION
 def sessions(store_path) -> None:
     """List the sessions in the store with counts of files, scores, raters and works."""
-    with Store(store_path) as store:
+    with open_existing_store(store_path) as store:
         table = store.sessions()
     if table.empty:
         click.echo("the store holds no sessions yet; add scores with `irr ingest`")
@@ -121,8 +147,8 @@ def sessions(store_path) -> None:
 @STORE_OPTION
 def export(session, fmt, out, include_flags, store_path) -> None:
     """Export a session's scores; cells a spreadsheet would run as formulas are neutralised."""
-    with Store(store_path) as store:
-        store.session(session)
+    with open_existing_store(store_path) as store:
+        require_session(store, session)
         df = store.scores(session=session, include_flags=include_flags)
     target = Path(out or f"{session}.{fmt}")
     write_scores(df, target)
@@ -138,7 +164,7 @@ def store_group() -> None:
 @STORE_OPTION
 def store_check(store_path) -> None:
     """Integrity check of the store (exit 1 when something is wrong)."""
-    with Store(store_path) as store:
+    with open_existing_store(store_path) as store:
         problems = store.check()
         counts = store.sessions()
     if problems:

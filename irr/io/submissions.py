@@ -72,9 +72,9 @@ def _row_ranges(rows: Sequence[int]) -> str:
     """``[2, 3, 4, 9, 11, 12]`` -> ``'2-4, 9, 11-12'`` (en dashes), at most MAX_RANGES ranges."""
     rows = np.unique(np.asarray(rows, dtype=np.int64))
     breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    starts, ends = np.split(rows, breaks), None
-    parts = [f"{r[0]}" if r.size == 1 else f"{r[0]}–{r[-1]}" for r in starts[:MAX_RANGES]]
-    rest = int(sum(r.size for r in starts[MAX_RANGES:]))
+    runs = np.split(rows, breaks)
+    parts = [f"{r[0]}" if r.size == 1 else f"{r[0]}–{r[-1]}" for r in runs[:MAX_RANGES]]
+    rest = int(sum(r.size for r in runs[MAX_RANGES:]))
     return ", ".join(parts) + (f" and {rest} more" if rest else "")
 
 
