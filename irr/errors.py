@@ -6,6 +6,7 @@ traceback.  Messages name the place (file, row, field) and the fix.
 
 This module imports nothing from the project: every layer may import it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -22,12 +22,21 @@ Examples
 >>> all((root / name).is_dir() for name in DATA_FOLDERS)
 True
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DATA_FOLDERS", "BANK_FOLDERS", "PACKAGE_DIR", "BUNDLED_DIR", "checkout_root", "data_root",
-           "data_path", "is_bank"]
+__all__ = [
+    "DATA_FOLDERS",
+    "BANK_FOLDERS",
+    "PACKAGE_DIR",
+    "BUNDLED_DIR",
+    "checkout_root",
+    "data_root",
+    "data_path",
+    "is_bank",
+]
 
 #: The shipped data folders, by name (the same names in the checkout and in ``irr/_bundled``).
 DATA_FOLDERS = ("rubrics", "tasks", "profiles", "examples")

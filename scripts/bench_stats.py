@@ -7,7 +7,8 @@
 
 Sections: alpha (1e6 units; 2 crossed, 5 double-scored, 20 crossed raters; each level vs
 krippendorff 0.9), all (every coefficient at 1e6 x 20 crossed), bootstrap (1,000 replicates of
-alpha), icc (100,000 x 2 vs pingouin), memory (10e6 units x 6 categories, in a subprocess).
+alpha), icc (100,000 x 2 vs pingouin; from a wide array and from a long DataFrame with integer and
+with string ids), memory (10e6 units x 6 categories, in a subprocess).
 Peers that would take many minutes are timed on a smaller N and extrapolated linearly ("~").
 Times are the median of --repeat runs.
 """
@@ -129,24 +130,46 @@ def bench_bootstrap(n_small, n_big, repeat):
             record("bootstrap", f"1,000 BCa replicates of {level} alpha, n={n:,}", ours, peer, peer_note)
 
 
+def timed_together(fns: dict, repeat: int) -> dict:
+    """Median seconds of each function, the calls interleaved so that all see the same machine load."""
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
 def bench_icc(n, repeat):
     import pandas as pd
     import pingouin
 
     x = generate(n, 2, design="crossed", missing=0.0)
     long = pd.DataFrame(x).stack().reset_index()
-    long.columns = ["t", "r", "s"]
+    long.columns = ["t", "r", "s"]                               # integer ids
+    named = long.assign(t="paper-" + long["t"].astype(str), r="rater-" + long["r"].astype(str))
     peer, ref = timed(lambda: pingouin.intraclass_corr(long, "t", "r", "s"), repeat)
+    peer_named, ref_named = timed(lambda: pingouin.intraclass_corr(named, "t", "r", "s"), repeat)
     ours, one = timed(lambda: st.icc(x, "A,1"), max(repeat, 20))
-    table_time, table = timed(lambda: st.icc_table(x), max(repeat, 20))
-    from_long, _ = timed(lambda: st.icc_table(st.Ratings.from_long(long, "t", "r", "s")), max(repeat, 5))
+    table = st.icc_table(x)
     assert abs(one.estimate - ref["ICC"].iloc[1]) < 1e-9      # rows in the order 1,1 A,1 C,1 1,k A,k C,k
     assert np.allclose(table["estimate"], ref["ICC"], atol=1e-9)
+    assert np.allclose(st.icc_table(st.Ratings.from_long(named, "t", "r", "s"))["estimate"], ref_named["ICC"],
+                       atol=1e-9)
+    # the three paths interleaved: the long/wide ratio is not moved by the load of the moment
+    t = timed_together({
+        "wide": lambda: st.icc_table(st.Ratings.from_wide(x)),
+        "long int": lambda: st.icc_table(st.Ratings.from_long(long, "t", "r", "s")),
+        "long str": lambda: st.icc_table(st.Ratings.from_long(named, "t", "r", "s")),
+    }, max(repeat, 20))
     record("icc", f"ICC(A,1) from a wide array, {n:,} x 2", ours, peer, "pingouin.intraclass_corr (all six)")
-    record("icc", f"all six forms (icc_table) from a wide array, {n:,} x 2", table_time, peer,
+    record("icc", f"all six forms (from_wide + icc_table), {n:,} x 2", t["wide"], peer,
            "pingouin.intraclass_corr")
-    record("icc", f"all six forms from the same long DataFrame, {n:,} x 2", from_long, peer,
-           "pingouin.intraclass_corr")
+    record("icc", f"all six forms from the long DataFrame, integer ids, {n:,} x 2", t["long int"], peer,
+           f"pingouin.intraclass_corr; {t['long int'] / t['wide']:.2f}x the wide path")
+    record("icc", f"all six forms from the long DataFrame, string ids, {n:,} x 2", t["long str"], peer_named,
+           f"pingouin.intraclass_corr on the same frame; {t['long str'] / t['wide']:.2f}x the wide path")
 
 
 MEMORY_CHILD = """

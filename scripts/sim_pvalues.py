@@ -23,7 +23,12 @@ import numpy as np
 
 from irr.stats import Ratings
 from irr.stats.chance_corrected import (
-    brennan_prediger, cohen_kappa, conger_kappa, fleiss_kappa, gwet_ac, scott_pi,
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    gwet_ac,
+    scott_pi,
 )
 from irr.stats.krippendorff import krippendorff_alpha
 

@@ -6,8 +6,10 @@ import pytest
 
 MODULES = [
     "irr.stats._ratings", "irr.stats._weights", "irr.stats.chance_corrected", "irr.stats.krippendorff",
-    "irr.stats.icc", "irr.stats.pairwise", "irr.stats.tables", "irr.stats._results", "irr.stats._inference",
-    "irr.resources",
+    "irr.stats.icc", "irr.stats.pairwise", "irr.stats.tables", "irr.stats.registry", "irr.stats._results", "irr.stats._inference",
+    "irr.resources", "irr.analysis.result", "irr.analysis.scores", "irr.analysis.interpretation",
+    "irr.analysis.agreement", "irr.analysis.calibration", "irr.report.formatting", "irr.report.privacy",
+    "irr.report.tables", "irr.report.terminal", "irr.report.agreement",
 ]
 
 

@@ -31,53 +31,96 @@ Scores without a ``condition_code`` column are all numeric.
 
 All per-rater and per-paper numbers are vectorised pandas group-bys.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit as _stdtrit  # the t quantile, without importing scipy.stats
 
+from irr.analysis.interpretation import annotate
 from irr.analysis.profiles import Profile, load_profile
-from irr.errors import DataError, InsufficientDataError
+from irr.analysis.result import AnalysisResult, Section, TableColumns, make_meta
+from irr.analysis.scores import condition_coded, condition_codes, numeric_scores
+from irr.errors import DataError, InsufficientDataError, NotFoundError
 from irr.model.bank import Bank
-from irr.stats import agreement_table, agreement_weights
-from irr.stats.chance_corrected import weighted_kappa_tables
+from irr.stats import DEFAULT_COEFFICIENTS, agreement_table, agreement_weights, weighted_kappa_from_tables
 
-__all__ = ["calibrate", "CalibrationResult", "Thresholds", "GROUP_COEFFICIENTS", "condition_coded",
-           "numeric_scores", "condition_code_notes"]
+__all__ = [
+    "calibrate",
+    "calibrate_session",
+    "CalibrationResult",
+    "Thresholds",
+    "GROUP_COEFFICIENTS",
+    "condition_coded",
+    "numeric_scores",
+    "PROPORTION_METRICS",
+]
 
-GROUP_COEFFICIENTS = ("percent_agreement", "adjacent_agreement", "fleiss_kappa", "gwet_ac:quadratic",
-                      "krippendorff_alpha:ordinal", "icc:A,1")
+GROUP_COEFFICIENTS = DEFAULT_COEFFICIENTS  # the group's agreement: the package's one default list
+PROPORTION_METRICS = ("exact", "exact_adjacent", "decision")  # shown as percentages; the others are counts
+THRESHOLDS_SOURCE = (
+    "thresholds: irr-toolkit's defaults (irr.analysis.calibration.Thresholds); the rater effects "
+    "(severity/leniency, central tendency, restriction of range) as described by Myford & Wolfe "
+    "(2003, 2004), J Appl Meas 4:386-422 and 5:189-227"
+)
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """When a paper splits the room and when a rater effect is flagged."""
 
-    split_exact_below: float = 0.60          # fewer than 60% of raters match the consensus
-    split_each_side: float = 0.20            # >= 20% of raters above AND >= 20% below
-    severity_points: float = 0.50            # |mean difference| >= 0.5 score point (Facets heuristic)
-    severity_significant: float = 0.25       # or >= 0.25 with a CI excluding 0
-    central_excess: float = 0.25             # middle-point share exceeds the consensus share by 25 points
-    restricted_sd_ratio: float = 0.60        # rater SD below 60% of the consensus SD
+    split_exact_below: float = 0.60  # fewer than 60% of raters match the consensus
+    split_each_side: float = 0.20  # >= 20% of raters above AND >= 20% below
+    severity_points: float = 0.50  # |mean difference| >= 0.5 score point (Facets heuristic)
+    severity_significant: float = 0.25  # or >= 0.25 with a CI excluding 0
+    central_excess: float = 0.25  # middle-point share exceeds the consensus share by 25 points
+    restricted_sd_ratio: float = 0.60  # rater SD below 60% of the consensus SD
 
 
-@dataclass(frozen=True)
-class CalibrationResult:
-    """Tidy tables of one calibration analysis (all are pandas DataFrames).
+_COLUMNS = {
+    "raters": TableColumns(counts=("n", "exact_count", "discrepant", "condition_coded"), support="n"),
+    "rater_dimensions": TableColumns(counts=("n", "exact_count", "discrepant", "condition_coded"), support="n"),
+    "checks": TableColumns(counts=("count",), fixed=("rule", "limit")),
+    "papers": TableColumns(
+        counts=("n", "condition_coded", "n_code_mismatch"),
+        support="n",
+        raters=(),
+        fixed=("position", "discussion_rank"),
+    ),
+    "distribution": TableColumns(counts=("count",), raters=(), fixed=("score",)),
+    "group_agreement": TableColumns(counts=("n_units", "n_ratings", "n_condition_coded"), support="n_units", raters=()),
+    "confusion": TableColumns(counts=("count",), raters=(), fixed=("consensus", "score")),
+    "effects": TableColumns(counts=("n_numeric",), support="n_numeric"),
+    "codes_by_rater": TableColumns(counts=("count",)),
+    "codes_by_paper": TableColumns(counts=("count",), raters=()),
+    "codes_by_dimension": TableColumns(counts=("count",), raters=()),
+    "condition_codes": TableColumns(records=True),
+}
 
-    raters            one row per rater (overall), with ``status`` PASS/FAIL and ``reasons``
-    rater_dimensions  rater x dimension accuracy
-    papers            anchor paper x dimension: consensus, room's distribution, split flag,
-                      ``discussion_rank`` (1 = discuss first)
-    distribution      anchor paper x dimension x score point counts
-    group_agreement   dimension x coefficient with intervals (see :func:`irr.stats.agreement_table`)
-    confusion         dimension x consensus score x rater score counts (pooled over raters)
-    effects           rater severity / central tendency / restriction of range
-    condition_codes   one row per condition-coded score (rater, paper, dimension, code, consensus)
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrationResult(AnalysisResult):
+    """Result of :func:`calibrate` for one task: tidy tables of raw numbers.
+
+    tables["raters"]            one row per rater (overall) with ``status`` PASS/FAIL and the number of
+                                failed checks
+    tables["rater_dimensions"]  rater x dimension accuracy
+    tables["checks"]            rater x rule (x dimension): the value, the bound, whether it passed
+    tables["papers"]            anchor paper x dimension: consensus, room's distribution, split flags
+                                (``low_agreement``, ``both_sides``, ``code_split``), ``discussion_rank``
+    tables["distribution"]      anchor paper x dimension x score point counts
+    tables["group_agreement"]   dimension x coefficient with intervals, names and interpretations
+    tables["confusion"]         dimension x consensus score x rater score counts (pooled over raters)
+    tables["effects"]           rater severity / central tendency / restriction of range, with flags
+    tables["codes_by_rater"], tables["codes_by_paper"]
+                                condition-code counts per rater, per paper and dimension
+    tables["condition_codes"]   one row per condition-coded score (rater, paper, dimension, code, consensus)
+
+    ``meta`` holds the profile, the thresholds and their sources, the level, the session and files.
     """
 
     task_id: str
@@ -85,19 +128,24 @@ class CalibrationResult:
     rubric_ref: str
     profile: Profile
     session_id: str | None
-    raters: pd.DataFrame
-    rater_dimensions: pd.DataFrame
-    papers: pd.DataFrame
-    distribution: pd.DataFrame
-    group_agreement: pd.DataFrame
-    confusion: pd.DataFrame
-    effects: pd.DataFrame
-    condition_codes: pd.DataFrame
     dimensions: tuple[str, ...]
     dimension_names: Mapping[str, str]
     scales: Mapping[str, tuple[int, ...]]
-    ignored_rows: Mapping[str, int] = field(default_factory=dict)
-    level: float = 0.95
+    thresholds: Thresholds = Thresholds()
+
+    raters = property(lambda self: self.tables["raters"])
+    rater_dimensions = property(lambda self: self.tables["rater_dimensions"])
+    checks = property(lambda self: self.tables["checks"])
+    papers = property(lambda self: self.tables["papers"])
+    distribution = property(lambda self: self.tables["distribution"])
+    group_agreement = property(lambda self: self.tables["group_agreement"])
+    confusion = property(lambda self: self.tables["confusion"])
+    effects = property(lambda self: self.tables["effects"])
+    condition_codes = property(lambda self: self.tables["condition_codes"])
+
+    @property
+    def ignored_rows(self) -> Mapping[str, int]:
+        return self.dropped
 
     @property
     def n_raters(self) -> int:
@@ -114,66 +162,13 @@ class CalibrationResult:
     def papers_to_discuss(self) -> pd.DataFrame:
         return self.papers[self.papers["split"]].sort_values("discussion_rank")
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {"raters": self.raters, "rater_dimensions": self.rater_dimensions, "papers": self.papers,
-                "distribution": self.distribution, "group_agreement": self.group_agreement,
-                "confusion": self.confusion, "effects": self.effects, "condition_codes": self.condition_codes}
+
+def _t_quantile(level: float, n: pd.Series) -> np.ndarray:
+    """Two-sided t quantile of ``level`` with n - 1 degrees of freedom (n >= 2)."""
+    return _stdtrit(np.maximum(np.asarray(n, float) - 1, 1), 0.5 + level / 2)
 
 
-def condition_coded(scores: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the rows that carry a condition code instead of a score.
-
-    A row is coded when its ``condition_code`` is not empty, or when its score
-    is missing (<NA>).  Scores without a ``condition_code`` column are numeric.
-    """
-    coded = scores["score"].isna()
-    if "condition_code" in scores:
-        coded |= scores["condition_code"].fillna("").astype(str) != ""
-    return coded
-
-
-def _codes(scores: pd.DataFrame) -> pd.Series:
-    """The condition code of every row: ``""`` for a numeric score, ``missing`` for an uncoded <NA>."""
-    codes = (scores["condition_code"].fillna("").astype(str) if "condition_code" in scores
-             else pd.Series("", index=scores.index))
-    return codes.where(~(scores["score"].isna() & (codes == "")), "missing")
-
-
-def numeric_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """The rows with a numeric score, ``score`` as int64 (what the coefficients take)."""
-    rows = scores[~condition_coded(scores)]
-    return rows.assign(score=rows["score"].astype("int64"))
-
-
-def _code_counts(codes: pd.Series) -> str:
-    """``"off_topic 2, blank 1"``, most frequent first."""
-    counts = codes.value_counts()
-    return ", ".join(f"{code} {n}" for code, n in counts.items())
-
-
-def condition_code_notes(scores: pd.DataFrame, by) -> pd.DataFrame:
-    """Per group of ``by``: how many condition-coded scores the coefficients leave out.
-
-    Returns the ``by`` columns and ``note`` (e.g. "3 condition-coded scores left out
-    of the coefficients (off_topic 2, blank 1)"), one row per group with any.
-    """
-    by = [by] if isinstance(by, str) else list(by)
-    mask = condition_coded(scores)
-    coded = scores[mask].assign(_code=_codes(scores)[mask])
-    if coded.empty:
-        return pd.DataFrame(columns=[*by, "note"])
-    if not by:
-        return pd.DataFrame({"note": [_left_out(coded["_code"])]})
-    notes = coded.groupby(by, sort=True, dropna=False)["_code"].agg(_left_out)
-    return notes.rename("note").reset_index()
-
-
-def _left_out(codes: pd.Series) -> str:
-    n = len(codes)
-    return f"{n} condition-coded score{'s' if n != 1 else ''} left out of the coefficients ({_code_counts(codes)})"
-
-
-def _accuracy(grouped) -> pd.DataFrame:
+def _accuracy(grouped, level: float) -> pd.DataFrame:
     out = grouped.agg(
         n=("exact", "size"),
         n_numeric=("diff", "count"),
@@ -186,7 +181,7 @@ def _accuracy(grouped) -> pd.DataFrame:
     )
     # the mean difference is over numeric pairs only (a condition code has no distance)
     se = out["sd_diff"] / np.sqrt(out["n_numeric"])
-    q = _stdtrit(np.maximum(out["n_numeric"] - 1, 1), 0.975)
+    q = _t_quantile(level, out["n_numeric"])
     out["mean_diff_ci_low"] = np.where(out["n_numeric"] > 1, out["mean_diff"] - q * se, np.nan)
     out["mean_diff_ci_high"] = np.where(out["n_numeric"] > 1, out["mean_diff"] + q * se, np.nan)
     out["exact_count"] = out["exact_count"].astype(int)
@@ -194,14 +189,18 @@ def _accuracy(grouped) -> pd.DataFrame:
     return out.drop(columns=["sd_diff", "n_numeric"])
 
 
+def _code_table(coded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Counts of condition codes per key and code (sorted by key, then code)."""
+    if coded.empty:
+        return pd.DataFrame(columns=[*keys, "condition_code", "count"]).astype({"count": "int64"})
+    return coded.groupby([*keys, "condition_code"], sort=True).size().rename("count").reset_index()
+
+
 def _with_code_counts(table: pd.DataFrame, data: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Add ``condition_coded`` (count) and ``condition_codes`` ("off_topic 1, blank 2") per key."""
-    coded = data[data["coded"]]
-    counts = coded.groupby(keys).size().rename("condition_coded")
-    text = coded.groupby(keys)["condition_code"].agg(_code_counts).rename("condition_codes")
-    out = table.merge(counts.reset_index(), on=keys, how="left").merge(text.reset_index(), on=keys, how="left")
+    """Add ``condition_coded``: the number of condition-coded scores per key."""
+    counts = data[data["coded"]].groupby(keys).size().rename("condition_coded")
+    out = table.merge(counts.reset_index(), on=keys, how="left")
     out["condition_coded"] = out["condition_coded"].fillna(0).astype(int)
-    out["condition_codes"] = out["condition_codes"].fillna("")
     return out
 
 
@@ -215,6 +214,7 @@ def calibrate(
     thresholds: Thresholds = Thresholds(),
     ci: str = "analytic",
     level: float = 0.95,
+    provenance: Mapping[str, Any] | None = None,
 ) -> CalibrationResult:
     """Analyse a calibration session against the anchor set of its task.
 
@@ -222,17 +222,38 @@ def calibrate(
     ----------
     scores : DataFrame
         Long scores with ``rater_id, work_id, task_id, dimension, score`` (and
-        optionally ``rater_district``); e.g. ``Store.scores(session=...)``.
+        optionally ``rater_district``, ``condition_code``); e.g. ``Store.scores(session=...)``.
     bank : Bank
         Gives the task's anchor papers (consensus scores) and the rubric.
     profile : str or Profile
         Qualification rules (``pace``, ``naep``, ``pact``, ``pearson`` or a YAML path).
     task : str, optional
         Needed when the scores cover several tasks.
+    thresholds : Thresholds
+        When a paper splits the room and when a rater effect is flagged.
+    ci, level : str, float
+        Interval method of the group coefficients; confidence level of every interval
+        (the group coefficients' and the t intervals of the mean differences).
+    provenance : mapping, optional
+        ``files`` (name, sha256) and ``sessions`` the scores came from, kept in ``meta``.
 
     Returns
     -------
     CalibrationResult
+
+    Examples
+    --------
+    >>> from irr.model import load_bank
+    >>> import pandas as pd
+    >>> bank = load_bank()
+    >>> task = bank.task("ela-g8-argument")
+    >>> rows = [(r, p.id, task.id, d, v) for r in ("T1", "T2") for p in task.anchors for d, v in p.scores.items()]
+    >>> scores = pd.DataFrame(rows, columns=["rater_id", "work_id", "task_id", "dimension", "score"])
+    >>> result = calibrate(scores, bank, "pace")
+    >>> result.tables["raters"][["rater_id", "exact", "status"]]
+      rater_id  exact status
+    0       T1    1.0   PASS
+    1       T2    1.0   PASS
     """
     profile = load_profile(profile, bank=bank)
     required = {"rater_id", "work_id", "task_id", "dimension", "score"}
@@ -249,9 +270,14 @@ def calibrate(
     if not task_obj.anchors:
         raise InsufficientDataError(f"task '{task}' has no anchor papers with consensus scores in the bank")
     # a consensus is a score point or, for an anchor the panel condition-coded, the code itself
-    consensus = pd.DataFrame([(p.id, d, "" if isinstance(v, str) else v, v if isinstance(v, str) else "")
-                              for p in task_obj.anchors for d, v in p.scores.items()],
-                             columns=["work_id", "dimension", "consensus", "consensus_code"])
+    consensus = pd.DataFrame(
+        [
+            (p.id, d, "" if isinstance(v, str) else v, v if isinstance(v, str) else "")
+            for p in task_obj.anchors
+            for d, v in p.scores.items()
+        ],
+        columns=["work_id", "dimension", "consensus", "consensus_code"],
+    )
     rows = scores[scores["task_id"] == task]
     ignored = {}
     merged = rows.merge(consensus, on=["work_id", "dimension"], how="left")
@@ -263,19 +289,20 @@ def calibrate(
         raise InsufficientDataError(f"no scores of task '{task}' are on its anchor papers")
     if "rater_district" not in data:
         data["rater_district"] = ""
-    data["condition_code"] = _codes(data)
+    data["condition_code"] = condition_codes(data)
     data["coded"] = data["condition_code"] != ""
     coded_consensus = data["consensus_code"] != ""
     numeric = ~data["coded"] & ~coded_consensus
-    if numeric.all():       # the common case: integer columns, exactly as without condition codes
+    if numeric.all():  # the common case: integer columns, exactly as without condition codes
         data["consensus"] = data["consensus"].astype(int)
         data["score"] = data["score"].astype(int)
         data["consensus_shown"] = data["consensus"]
     else:
         data["consensus"] = pd.to_numeric(data["consensus"].where(~coded_consensus), errors="coerce")
         data["score"] = pd.to_numeric(data["score"].where(~data["coded"]), errors="coerce").astype(float)
-        data["consensus_shown"] = data["consensus"].astype("Int64").astype(object).where(
-            ~coded_consensus, data["consensus_code"])
+        data["consensus_shown"] = (
+            data["consensus"].astype("Int64").astype(object).where(~coded_consensus, data["consensus_code"])
+        )
     data["diff"] = data["score"] - data["consensus"]
     same_code = data["coded"] & (data["condition_code"] == data["consensus_code"])
     data["exact"] = (data["diff"] == 0) | same_code
@@ -287,43 +314,138 @@ def calibrate(
     if not numeric.all():
         pairs = pairs.assign(score=pairs["score"].astype(int), consensus=pairs["consensus"].astype(int))
 
-    rater_dims = _accuracy(data.groupby(["rater_id", "dimension"], sort=True)).reset_index()
-    rater_dims = rater_dims.merge(_kappas_vs_consensus(pairs, dims, scales), on=["rater_id", "dimension"],
-                                  how="left")
-    raters = _accuracy(data.groupby("rater_id", sort=True)).reset_index()
+    rater_dims = _accuracy(data.groupby(["rater_id", "dimension"], sort=True), level).reset_index()
+    rater_dims = rater_dims.merge(_kappas_vs_consensus(pairs, dims, scales), on=["rater_id", "dimension"], how="left")
+    raters = _accuracy(data.groupby("rater_id", sort=True), level).reset_index()
     districts = data.groupby("rater_id")["rater_district"].first()
     raters.insert(1, "rater_district", raters["rater_id"].map(districts).fillna(""))
     raters = raters.merge(_pooled_kappa(pairs, dims, scales), on="rater_id", how="left")
     raters["decision"] = raters["rater_id"].map(_decisions(pairs, rubric)).astype(float)
-    effects = _effects(pairs, scales, thresholds)
-    status, reasons = _qualify(profile, raters, rater_dims, scales)
-    raters["status"] = raters["rater_id"].map(status)
-    raters["reasons"] = raters["rater_id"].map(reasons)
-    raters = raters.merge(effects[["rater_id", "effects"]], on="rater_id", how="left")
+    checks = _checks(profile, raters, rater_dims, scales)
+    failed = checks[~checks["passed"]].groupby("rater_id").size()
+    raters["failed_checks"] = raters["rater_id"].map(failed).fillna(0).astype(int)
+    raters["status"] = np.where(raters["failed_checks"] > 0, "FAIL", "PASS")
+    effects = _effects(pairs, scales, thresholds, level)
+    flags = effects.set_index("rater_id")[["severity", "central_tendency", "restricted_range"]]
+    raters = raters.merge(flags.reset_index(), on="rater_id", how="left")
     raters = _with_code_counts(raters, data, ["rater_id"])
     rater_dims = _with_code_counts(rater_dims, data, ["rater_id", "dimension"])
 
     papers, distribution = _papers(data, task_obj, thresholds, scales)
-    confusion = (pairs.groupby(["dimension", "consensus", "score"]).size().rename("count").reset_index())
+    confusion = pairs.groupby(["dimension", "consensus", "score"]).size().rename("count").reset_index()
     coded_rows = data[data["coded"]]
-    group = agreement_table(data[~data["coded"]].assign(score=lambda d: d["score"].astype(int)),
-                            unit="work_id", rater="rater_id", score="score", by="dimension",
-                            coefficients=GROUP_COEFFICIENTS, ci=ci, level=level,
-                            categories={d: scales[d] for d in dims})
-    if not coded_rows.empty:
-        notes = condition_code_notes(data, "dimension").set_index("dimension")["note"]
-        extra = group["dimension"].map(notes).fillna("")
-        group["note"] = ["; ".join(t for t in (str(n) if isinstance(n, str) else "", e) if t)
-                         for n, e in zip(group["note"], extra)]
-    condition_codes = coded_rows[["rater_id", "work_id", "dimension", "condition_code", "consensus_shown"]]
-    condition_codes = condition_codes.rename(columns={"consensus_shown": "consensus"}).reset_index(drop=True)
-    return CalibrationResult(
-        task_id=task, task_title=task_obj.title, rubric_ref=rubric.ref, profile=profile, session_id=session_id,
-        raters=raters, rater_dimensions=rater_dims, papers=papers, distribution=distribution,
-        group_agreement=group, confusion=confusion, effects=effects, condition_codes=condition_codes,
-        dimensions=dims, dimension_names={d.id: d.name for d in rubric.dimensions}, scales=scales,
-        ignored_rows=ignored, level=level,
+    group = agreement_table(
+        data[~data["coded"]].assign(score=lambda d: d["score"].astype(int)),
+        unit="work_id",
+        rater="rater_id",
+        score="score",
+        by="dimension",
+        coefficients=GROUP_COEFFICIENTS,
+        ci=ci,
+        level=level,
+        categories={d: scales[d] for d in dims},
     )
+    coded_by_dim = coded_rows.groupby("dimension").size()
+    group.insert(
+        group.columns.get_loc("n_ratings") + 1,
+        "n_condition_coded",
+        group["dimension"].map(coded_by_dim).fillna(0).astype("int64"),
+    )
+    group = annotate(group, profile=profile, scale_points=lambda row: len(scales.get(row.dimension, ())) or None)
+    condition_codes_table = coded_rows[["rater_id", "work_id", "dimension", "condition_code", "consensus_shown"]]
+    condition_codes_table = condition_codes_table.rename(columns={"consensus_shown": "consensus"}).reset_index(
+        drop=True
+    )
+    tables = {
+        "raters": raters,
+        "rater_dimensions": rater_dims,
+        "checks": checks,
+        "papers": papers,
+        "distribution": distribution,
+        "group_agreement": group,
+        "confusion": confusion,
+        "effects": effects,
+        "codes_by_rater": _code_table(coded_rows, ["rater_id"]),
+        "codes_by_paper": _code_table(coded_rows, ["work_id", "dimension"]),
+        "codes_by_dimension": _code_table(coded_rows, ["dimension"]),
+        "condition_codes": condition_codes_table,
+    }
+    meta = make_meta(
+        analysis="calibration",
+        level=level,
+        provenance=provenance,
+        dropped=ignored,
+        parameters={
+            "task": task,
+            "session": session_id,
+            "profile": profile.id,
+            "ci": ci,
+            "thresholds": dict(thresholds.__dict__),
+        },
+        task={"id": task, "title": task_obj.title, "rubric": rubric.ref},
+        profile={
+            "id": profile.id,
+            "title": profile.title,
+            "source": " ".join(profile.source.split()),
+            "rules": [rule.describe() for rule in profile.rules],
+        },
+        thresholds_source=THRESHOLDS_SOURCE,
+    )
+    sections = (
+        Section("raters", "Raters against the anchors' consensus", ("raters", "checks", "rater_dimensions")),
+        Section("papers", "Papers that split the room", ("papers", "distribution")),
+        Section(
+            "condition-codes",
+            "Condition codes",
+            ("codes_by_rater", "codes_by_paper", "codes_by_dimension", "condition_codes"),
+        ),
+        Section("agreement", "Group agreement by dimension", ("group_agreement", "confusion")),
+        Section("effects", "Rater effects", ("effects",)),
+    )
+    return CalibrationResult(
+        kind="calibration",
+        title=f"Calibration report: {task_obj.title}",
+        tables=tables,
+        meta=meta,
+        sections=sections,
+        columns=_COLUMNS,
+        task_id=task,
+        task_title=task_obj.title,
+        rubric_ref=rubric.ref,
+        profile=profile,
+        session_id=session_id,
+        dimensions=dims,
+        dimension_names={d.id: d.name for d in rubric.dimensions},
+        scales=scales,
+        thresholds=thresholds,
+    )
+
+
+def calibrate_session(
+    store, session: str, bank: Bank, profile: str | Profile = "pace", *, task: str | None = None, **options: Any
+) -> list[CalibrationResult]:
+    """:func:`calibrate` every task of a stored session (or one ``task``), with its files' provenance.
+
+    ``store`` is an open :class:`irr.store.Store`; ``options`` go to :func:`calibrate`.
+    """
+    scores = store.scores(session=session, bank=bank)
+    if scores.empty:
+        raise NotFoundError(f"session '{session}' has no scores in {store.path}")
+    tasks = [task] if task else sorted(scores["task_id"].unique())
+    files = store.files(session)[["name", "sha256"]].to_dict("records")
+    profile = load_profile(profile, bank=bank)
+    return [
+        calibrate(
+            scores,
+            bank,
+            profile,
+            task=task_id,
+            session_id=session,
+            provenance={"files": files, "sessions": [session]},
+            **options,
+        )
+        for task_id in tasks
+    ]
 
 
 def _consensus_tables(data: pd.DataFrame, groups: list[str], scale) -> tuple[pd.DataFrame, np.ndarray]:
@@ -344,7 +466,7 @@ def _kappas_vs_consensus(data: pd.DataFrame, dims, scales) -> pd.DataFrame:
     frames = []
     for dim in dims:
         keys, tables = _consensus_tables(data[data["dimension"] == dim], ["rater_id"], scales[dim])
-        kappa, _ = weighted_kappa_tables(tables, agreement_weights(np.asarray(scales[dim], float), "quadratic"))
+        kappa, _ = weighted_kappa_from_tables(tables, agreement_weights(np.asarray(scales[dim], float), "quadratic"))
         frames.append(keys.assign(dimension=dim, kappa_quadratic=kappa))
     return pd.concat(frames, ignore_index=True)
 
@@ -355,7 +477,7 @@ def _pooled_kappa(data: pd.DataFrame, dims, scales) -> pd.DataFrame:
         return pd.DataFrame({"rater_id": data["rater_id"].unique(), "kappa_quadratic": np.nan})
     scale = scales[dims[0]]
     keys, tables = _consensus_tables(data, ["rater_id"], scale)
-    kappa, _ = weighted_kappa_tables(tables, agreement_weights(np.asarray(scale, float), "quadratic"))
+    kappa, _ = weighted_kappa_from_tables(tables, agreement_weights(np.asarray(scale, float), "quadratic"))
     return keys.assign(kappa_quadratic=kappa)
 
 
@@ -369,39 +491,52 @@ def _decisions(data: pd.DataFrame, rubric) -> pd.Series:
     return same.groupby(level="rater_id").mean()
 
 
-def _qualify(profile: Profile, raters, rater_dims, scales):
-    status, reasons = {}, {}
-    overall = raters.set_index("rater_id")
-    per_dim = rater_dims.set_index(["rater_id", "dimension"])
-    for rater in overall.index:
-        fails = []
-        for rule in profile.rules:
-            if rule.scope == "overall":
-                checks = [("", overall.loc[rater], len(next(iter(scales.values()))))]
-            else:
-                sub = per_dim.xs(rater, level="rater_id")
-                checks = [(f" on {dim}", sub.loc[dim], len(scales[dim])) for dim in sub.index]
-            for where, row, points in checks:
-                bound = rule.threshold(points)
-                if bound is None:
-                    continue
-                kind, limit = bound
-                value = row[rule.metric]
-                if pd.isna(value):
-                    continue
-                ok = value >= limit - 1e-12 if kind == "min" else value <= limit + 1e-12
-                if not ok:
-                    shown = (f"{value:.0%}" if rule.metric in ("exact", "exact_adjacent", "decision")
-                             else f"{int(value)}")
-                    need = (f"{limit:.0%}" if rule.metric in ("exact", "exact_adjacent", "decision")
-                            else f"{int(limit)}")
-                    fails.append(f"{rule.metric}{where} {shown} ({'needs >=' if kind == 'min' else 'allows <='} {need})")
-        status[rater] = "FAIL" if fails else "PASS"
-        reasons[rater] = "; ".join(fails)
-    return status, reasons
+def _checks(profile: Profile, raters: pd.DataFrame, rater_dims: pd.DataFrame, scales) -> pd.DataFrame:
+    """One row per rater, rule and (for per-dimension rules) dimension: value, bound, passed.
+
+    Rules whose bound does not apply (a ``min_by_scale_points`` without this scale length)
+    and missing values (e.g. no decision without an achievement cut) give no row.
+    """
+    frames = []
+    first_scale = len(next(iter(scales.values())))
+    for number, rule in enumerate(profile.rules, 1):
+        if rule.scope == "overall":
+            sub = raters[["rater_id", rule.metric]].assign(dimension="", points=first_scale)
+        else:
+            sub = rater_dims[["rater_id", "dimension", rule.metric]].copy()
+            sub["points"] = sub["dimension"].map(lambda d: len(scales[d]))
+        bounds = {p: b for p in sub["points"].unique() if (b := rule.threshold(p)) is not None}
+        sub = sub[sub["points"].isin(list(bounds)) & sub[rule.metric].notna()]
+        kind = sub["points"].map({p: b[0] for p, b in bounds.items()})
+        limit = sub["points"].map({p: b[1] for p, b in bounds.items()}).astype(float)
+        value = sub[rule.metric].astype(float)
+        passed = np.where(kind == "min", value >= limit - 1e-12, value <= limit + 1e-12)
+        proportion = rule.metric in PROPORTION_METRICS
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rater_id": sub["rater_id"],
+                    "rule": number,
+                    "metric": rule.metric,
+                    "scope": rule.scope,
+                    "dimension": sub["dimension"],
+                    # a count metric's value is a count of scores: its own column, for privacy
+                    "value": value if proportion else np.nan,
+                    "count": np.nan if proportion else value,
+                    "bound": kind,
+                    "limit": limit,
+                    "passed": passed.astype(bool),
+                }
+            )
+        )
+    checks = pd.concat(frames, ignore_index=True)
+    order = {r: i for i, r in enumerate(raters["rater_id"])}
+    return checks.sort_values(
+        ["rater_id", "rule"], key=lambda c: c.map(order) if c.name == "rater_id" else c, kind="stable"
+    ).reset_index(drop=True)
 
 
-def _effects(data: pd.DataFrame, scales, th: Thresholds) -> pd.DataFrame:
+def _effects(data: pd.DataFrame, scales, th: Thresholds, level: float) -> pd.DataFrame:
     lo = data["dimension"].map({d: min(s) for d, s in scales.items()})
     hi = data["dimension"].map({d: max(s) for d, s in scales.items()})
     frame = data.assign(
@@ -409,17 +544,21 @@ def _effects(data: pd.DataFrame, scales, th: Thresholds) -> pd.DataFrame:
         consensus_middle=((data["consensus"] > lo) & (data["consensus"] < hi)).astype(float),
     )
     g = frame.groupby("rater_id")
-    out = pd.DataFrame({
-        "mean_diff": g["diff"].mean(),
-        "middle_share": g["rater_middle"].mean(),
-        "consensus_middle_share": g["consensus_middle"].mean(),
-        "sd_scores": g["score"].std(),
-        "sd_consensus": g["consensus"].std(),
-    })
     n = g.size()
+    out = pd.DataFrame(
+        {
+            "n_numeric": n,
+            "mean_diff": g["diff"].mean(),
+            "middle_share": g["rater_middle"].mean(),
+            "consensus_middle_share": g["consensus_middle"].mean(),
+            "sd_scores": g["score"].std(),
+            "sd_consensus": g["consensus"].std(),
+        }
+    )
     se = g["diff"].std() / np.sqrt(n)
-    q = _stdtrit(np.maximum(n - 1, 1), 0.975)
+    q = _t_quantile(level, n)
     low, high = out["mean_diff"] - q * se, out["mean_diff"] + q * se
+    out["mean_diff_ci_low"], out["mean_diff_ci_high"] = low, high
     out["sd_ratio"] = out["sd_scores"] / out["sd_consensus"]
     significant = (low > 0) | (high < 0)
     big = out["mean_diff"].abs() >= th.severity_points
@@ -427,25 +566,20 @@ def _effects(data: pd.DataFrame, scales, th: Thresholds) -> pd.DataFrame:
     out["severity"] = np.where(big | moderate, np.where(out["mean_diff"] > 0, "lenient", "severe"), "")
     out["central_tendency"] = (out["middle_share"] - out["consensus_middle_share"]) >= th.central_excess
     out["restricted_range"] = out["sd_ratio"] < th.restricted_sd_ratio
-    labels = []
-    for row in out.itertuples():
-        items = []
-        if row.severity:
-            items.append(f"{row.severity} ({row.mean_diff:+.2f})")
-        if row.central_tendency:
-            items.append(f"central tendency ({row.middle_share:.0%} middle vs {row.consensus_middle_share:.0%})")
-        if row.restricted_range:
-            items.append(f"restricted range (SD ratio {row.sd_ratio:.2f})")
-        labels.append("; ".join(items))
-    out["effects"] = labels
     return out.reset_index()
 
 
 def _papers(data: pd.DataFrame, task, th: Thresholds, scales):
     g = data.groupby(["work_id", "dimension"], sort=False)
-    papers = g.agg(consensus=("consensus_shown", "first"), n=("exact", "size"), exact=("exact", "mean"),
-                   mean_score=("score", "mean"), sd_score=("score", "std"),
-                   above=("diff", lambda d: (d > 0).mean()), below=("diff", lambda d: (d < 0).mean()))
+    papers = g.agg(
+        consensus=("consensus_shown", "first"),
+        n=("exact", "size"),
+        exact=("exact", "mean"),
+        mean_score=("score", "mean"),
+        sd_score=("score", "std"),
+        above=("diff", lambda d: (d > 0).mean()),
+        below=("diff", lambda d: (d < 0).mean()),
+    )
     papers = papers.reset_index()
     meta = {p.id: p for p in task.anchors}
     papers["position"] = papers["work_id"].map(lambda w: meta[w].position)
@@ -458,26 +592,25 @@ def _papers(data: pd.DataFrame, task, th: Thresholds, scales):
     code_split = papers["code_mismatch"].fillna(0).to_numpy() > 0
     cons_code = papers["consensus"].map(lambda v: isinstance(v, str)).to_numpy(bool)
     code_split &= (papers["condition_coded"].to_numpy() > 0) | cons_code
-    low_agreement = papers["exact"] < th.split_exact_below
-    both_sides = (papers["above"] >= th.split_each_side) & (papers["below"] >= th.split_each_side)
-    papers["split"] = low_agreement | both_sides | code_split
-    reason = np.select(
-        [low_agreement & both_sides, low_agreement, both_sides],
-        ["low agreement; scores on both sides", "low agreement with consensus", "scores on both sides"], "")
-    code_reason = [(f"condition-coded ({text}) where the consensus is {cons}"
-                    if not isinstance(cons, str) else f"consensus is the code {cons}; {m} of {n} raters differ")
-                   if flag else "" for flag, c, text, cons, m, n in
-                   zip(code_split, papers["condition_coded"], papers["condition_codes"], papers["consensus"],
-                       papers["code_mismatch"].fillna(0).astype(int), papers["n"])]
-    papers["split_reason"] = ["; ".join(t for t in pair if t) for pair in zip(reason, code_reason)]
+    papers["n_code_mismatch"] = papers["code_mismatch"].fillna(0).astype(int)
     papers = papers.drop(columns="code_mismatch")
+    papers["low_agreement"] = papers["exact"] < th.split_exact_below
+    papers["both_sides"] = (papers["above"] >= th.split_each_side) & (papers["below"] >= th.split_each_side)
+    papers["code_split"] = code_split
+    papers["split"] = papers["low_agreement"] | papers["both_sides"] | papers["code_split"]
     order = papers.sort_values(["split", "exact", "sd_score"], ascending=[False, True, False]).index
     papers.loc[order, "discussion_rank"] = np.arange(1, len(papers) + 1)
     papers["discussion_rank"] = papers["discussion_rank"].astype(int)
     paper_order = {p.id: i for i, p in enumerate(task.anchors)}
-    papers = papers.sort_values(["work_id", "dimension"], key=lambda s: s.map(paper_order) if s.name == "work_id"
-                                else s).reset_index(drop=True)
+    papers = papers.sort_values(
+        ["work_id", "dimension"], key=lambda s: s.map(paper_order) if s.name == "work_id" else s
+    ).reset_index(drop=True)
     scored = data[~data["coded"]]
-    distribution = (scored.assign(score=scored["score"].astype(int))
-                    .groupby(["work_id", "dimension", "score"]).size().rename("count").reset_index())
+    distribution = (
+        scored.assign(score=scored["score"].astype(int))
+        .groupby(["work_id", "dimension", "score"])
+        .size()
+        .rename("count")
+        .reset_index()
+    )
     return papers, distribution

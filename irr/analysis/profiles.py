@@ -11,6 +11,7 @@ Metrics: ``exact`` and ``exact_adjacent`` (proportions), ``exact_count``,
 (share of papers with the same pass/fail decision as the consensus, using the
 rubric's achievement cut on the paper's mean score).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,10 @@ from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
-from irr import resources
+import irr.resources as resources
 from irr.errors import BankError, NotFoundError, Problem, ValidationError
 from irr.model.bank import Bank, resolve_bank_path
 
@@ -60,8 +62,13 @@ class Rule(BaseModel):
     def describe(self) -> str:
         if self.label:
             return self.label
-        bound = (f">= {self.min}" if self.min is not None else f"<= {self.max}" if self.max is not None
-                 else f">= {self.min_by_scale_points} by scale length")
+        bound = (
+            f">= {self.min}"
+            if self.min is not None
+            else f"<= {self.max}"
+            if self.max is not None
+            else f">= {self.min_by_scale_points} by scale length"
+        )
         return f"{self.metric} {bound} ({self.scope})"
 
 
@@ -120,15 +127,14 @@ def profile_dirs(bank: Bank | str | os.PathLike | None = None) -> list[Path]:
 
 def available_profiles(bank: Bank | str | os.PathLike | None = None) -> list[str]:
     """Names of the profiles found in :func:`profile_dirs`."""
-    names = set()
+    names: set[str] = set()
     for d in profile_dirs(bank):
         if d.is_dir():
             names.update(p.stem for p in d.glob("*.yaml"))
     return sorted(names)
 
 
-def load_profile(name_or_path: str | os.PathLike | Profile,
-                 bank: Bank | str | os.PathLike | None = None) -> Profile:
+def load_profile(name_or_path: str | os.PathLike | Profile, bank: Bank | str | os.PathLike | None = None) -> Profile:
     """A profile by name (``pace``, ``naep``, ``pact``, ``pearson``) or YAML path.
 
     A name is looked up in :func:`profile_dirs` (``bank``: the bank in use, a
@@ -139,16 +145,20 @@ def load_profile(name_or_path: str | os.PathLike | Profile,
     path = Path(name_or_path)
     if not (path.suffix in (".yaml", ".yml") and path.exists()):
         candidates = [d / f"{name_or_path}.yaml" for d in profile_dirs(bank)]
-        path = next((c for c in candidates if c.exists()), None)
-        if path is None:
-            raise NotFoundError(f"no rule profile '{name_or_path}'; available: "
-                                f"{', '.join(available_profiles(bank))} (or give the path of a profile YAML "
-                                f"file); searched: {', '.join(str(d) for d in profile_dirs(bank))}")
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            raise NotFoundError(
+                f"no rule profile '{name_or_path}'; available: "
+                f"{', '.join(available_profiles(bank))} (or give the path of a profile YAML "
+                f"file); searched: {', '.join(str(d) for d in profile_dirs(bank))}"
+            )
+        path = found
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Profile.model_validate({**data, "path": str(path)})
     except yaml.YAMLError as exc:
         raise ValidationError([Problem(str(path), f"YAML syntax error: {exc}")]) from None
     except PydanticValidationError as exc:
-        raise ValidationError([Problem(str(path), e["msg"], field=".".join(map(str, e["loc"])))
-                               for e in exc.errors()]) from None
+        raise ValidationError(
+            [Problem(str(path), e["msg"], field=".".join(map(str, e["loc"]))) for e in exc.errors()]
+        ) from None

@@ -1,19 +1,15 @@
 """`irr validate`, `irr bank list|show`, `irr schema`: the rubric and task bank."""
+
 from __future__ import annotations
 
 import textwrap
 
 import click
 
+from irr.cli.options import BANK_OPTION
 from irr.errors import BankError
 from irr.model.bank import load_bank, resolve_bank_path, schema_text
 from irr.model.task import REVIEW_STATUSES, TASK_KINDS
-
-BANK_OPTION = click.option(
-    "--bank", "bank_dir", type=click.Path(file_okay=False), envvar="IRR_BANK", default=None,
-    help="Bank folder with rubrics/ and tasks/ (default: $IRR_BANK, else ./ if it holds rubrics/ and tasks/, "
-         "else the bundled bank).",
-)
 
 
 @click.command()
@@ -37,7 +33,7 @@ def validate(path: str | None, bank_dir: str | None) -> None:
         click.echo(f"Error: INVALID bank{where} ({n} problem{'s' if n != 1 else ''}):", err=True)
         for i, problem in enumerate(exc.problems, 1):
             click.echo(f"{i:3d}. {problem}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     for warning in bank.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"OK: {len(bank.rubrics)} rubrics, {len(bank.tasks)} tasks in {bank.root}")
@@ -58,7 +54,8 @@ def bank_list(bank_dir, grade, content_area, kind, status) -> None:
     """List tasks, one line each, filtered."""
     bank = load_bank(bank_dir)
     rows = [
-        t for t in sorted(bank.tasks.values(), key=lambda t: (t.grade, t.id))
+        t
+        for t in sorted(bank.tasks.values(), key=lambda t: (t.grade, t.id))
         if (not grade or t.grade in grade)
         and (not content_area or content_area.lower() in t.content_area.lower())
         and (not kind or t.kind == kind)
@@ -69,8 +66,15 @@ def bank_list(bank_dir, grade, content_area, kind, status) -> None:
         return
     header = ("TASK", "GRADE", "KIND", "STATUS", "RUBRIC", "ANCHORS", "TITLE")
     table = [header] + [
-        (t.id, str(t.grade), t.kind if t.kind == "common" else f"local ({t.district})", t.status,
-         t.rubric, str(len(t.anchors)), t.title)
+        (
+            t.id,
+            str(t.grade),
+            t.kind if t.kind == "common" else f"local ({t.district})",
+            t.status,
+            t.rubric,
+            str(len(t.anchors)),
+            t.title,
+        )
         for t in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]

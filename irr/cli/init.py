@@ -6,6 +6,7 @@ and a ``README.md`` on how to edit and use them.  ``cd DIR`` is then enough for
 every command to use it (a bank in the current directory wins over the shipped
 one); from elsewhere pass ``--bank DIR`` or set ``IRR_BANK=DIR``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from irr import resources
+import irr.resources as resources
 from irr.errors import BankError, FolderNotEmptyError, NotFoundError
 from irr.model.bank import load_bank
 
@@ -60,21 +61,25 @@ path/to/file.yaml` also works.
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True,
-              help="Write into a folder that is not empty: files with the same names are replaced, "
-                   "other files are kept.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that is not empty: files with the same names are replaced, other files are kept.",
+)
 def init(directory: Path, force: bool) -> None:
     """Create DIRECTORY with an editable copy of the shipped bank (rubrics/, tasks/, profiles/).
 
     Refuses a folder that is not empty unless --force. Then `cd DIRECTORY`, or
     pass --bank DIRECTORY, to use the copy.
     """
-    from irr import __version__
+    from irr._version import __version__
 
     source = resources.data_root()
     if source is None:
-        raise NotFoundError(f"the shipped bank is missing (looked in the repository checkout and "
-                            f"{resources.BUNDLED_DIR}); reinstall irr-toolkit")
+        raise NotFoundError(
+            f"the shipped bank is missing (looked in the repository checkout and "
+            f"{resources.BUNDLED_DIR}); reinstall irr-toolkit"
+        )
     if directory.is_dir() and not force:
         entries = sorted(p.name + ("/" if p.is_dir() else "") for p in directory.iterdir())
         if entries:
@@ -82,7 +87,8 @@ def init(directory: Path, force: bool) -> None:
             raise FolderNotEmptyError(
                 f"{directory} is not empty (it holds {shown}); irr init makes a new bank folder -> "
                 "choose a new or empty folder, or pass --force to write into this one (files with the "
-                "same names are replaced, other files are kept)")
+                "same names are replaced, other files are kept)"
+            )
     directory.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         shutil.copytree(source / name, directory / name, ignore=_SKIP, dirs_exist_ok=True)
@@ -91,11 +97,16 @@ def init(directory: Path, force: bool) -> None:
     try:
         bank = load_bank(directory)
     except BankError as exc:  # only possible with --force over files that were already there
-        raise BankError(exc.problems, summary=f"wrote the bank to {directory}, but with the files that "
-                        "were already there it is invalid; fix these or run irr init in an empty folder") from None
+        raise BankError(
+            exc.problems,
+            summary=f"wrote the bank to {directory}, but with the files that "
+            "were already there it is invalid; fix these or run irr init in an empty folder",
+        ) from None
     profiles = sorted(p.stem for p in (directory / "profiles").glob("*.yaml"))
-    click.echo(f"Created {directory}: {len(bank.rubrics)} rubrics, {len(bank.tasks)} tasks, "
-               f"{len(profiles)} profiles ({', '.join(profiles)}) and README.md, copied from {source}")
+    click.echo(
+        f"Created {directory}: {len(bank.rubrics)} rubrics, {len(bank.tasks)} tasks, "
+        f"{len(profiles)} profiles ({', '.join(profiles)}) and README.md, copied from {source}"
+    )
     click.echo(f"Next: cd {directory} && irr validate    (or from elsewhere: irr bank list --bank {directory})")
 
 

@@ -1,4 +1,5 @@
 """Writing tables for spreadsheets safely (CSV and .xlsx)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,5 +32,7 @@ def write_scores(df: pd.DataFrame, path: str | Path) -> Path:
     if path.suffix.lower() == ".xlsx":
         safe.to_excel(path, index=False, engine="openpyxl")
     else:
-        safe.to_csv(path, index=False)
+        # CRLF line ends (RFC 4180): the writer then quotes every cell holding a CR or LF, which it
+        # leaves bare with pandas' default "\n" (a bare CR splits the row in a spreadsheet)
+        safe.to_csv(path, index=False, lineterminator="\r\n")
     return path

@@ -7,6 +7,7 @@ problems of all files are collected and raised together as one
 :class:`~irr.errors.BankError`, each naming the file, the field path and the
 fix.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -17,15 +18,24 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from irr import resources
+import irr.resources as resources
 from irr.errors import BankError, NotFoundError, Problem
 from irr.model.rubric import Rubric
 from irr.model.task import Task
 
-__all__ = ["Bank", "BankLocation", "load_bank", "locate_bank", "resolve_bank_path", "json_schema",
-           "BANK_ENV"]
+__all__ = [
+    "Bank",
+    "BankLocation",
+    "load_bank",
+    "locate_bank",
+    "resolve_bank_path",
+    "json_schema",
+    "BANK_ENV",
+    "schema_text",
+]
 
 BANK_ENV = "IRR_BANK"
 ANCHOR_SET_SIZE = (8, 15)
@@ -80,11 +90,15 @@ def locate_bank(path: str | os.PathLike | None = None) -> BankLocation:
         return BankLocation(checkout, "repository checkout")
     if resources.is_bank(resources.BUNDLED_DIR):
         return BankLocation(resources.BUNDLED_DIR, "installed package")
-    searched = (f"--bank (not given); ${BANK_ENV} (not set); the current directory {cwd} (no rubrics/ and "
-                f"tasks/); the repository checkout (none: the package runs from {resources.PACKAGE_DIR}); "
-                f"the installed package's copy {resources.BUNDLED_DIR} (missing: reinstall irr-toolkit)")
-    raise BankError([Problem("bank", f"no rubric and task bank found; searched: {searched}", fix=NO_BANK_FIX)],
-                    summary="no bank found")
+    searched = (
+        f"--bank (not given); ${BANK_ENV} (not set); the current directory {cwd} (no rubrics/ and "
+        f"tasks/); the repository checkout (none: the package runs from {resources.PACKAGE_DIR}); "
+        f"the installed package's copy {resources.BUNDLED_DIR} (missing: reinstall irr-toolkit)"
+    )
+    raise BankError(
+        [Problem("bank", f"no rubric and task bank found; searched: {searched}", fix=NO_BANK_FIX)],
+        summary="no bank found",
+    )
 
 
 def resolve_bank_path(path: str | os.PathLike | None = None) -> Path:
@@ -169,12 +183,18 @@ def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem(rel, f"YAML syntax error{where}: {problem}",
-                                fix="fix the indentation or quoting there; only plain YAML is accepted"))
+        problems.append(
+            Problem(
+                rel,
+                f"YAML syntax error{where}: {problem}",
+                fix="fix the indentation or quoting there; only plain YAML is accepted",
+            )
+        )
         return None
     if not isinstance(data, dict):
-        problems.append(Problem(rel, "the file must hold one mapping (key: value lines)",
-                                fix="start the file with `id: ...`"))
+        problems.append(
+            Problem(rel, "the file must hold one mapping (key: value lines)", fix="start the file with `id: ...`")
+        )
         return None
     return data
 
@@ -221,8 +241,9 @@ def load_bank(path: str | os.PathLike | None = None) -> Bank:
         raise BankError([Problem(str(root), f"bank folder not found{given}", fix=NO_BANK_FIX)])
     for sub in ("rubrics", "tasks"):
         if not (root / sub).is_dir():
-            problems.append(Problem(str(root), f"no {sub}/ folder{given}",
-                                    fix=f"create {root / sub}, or {NO_BANK_FIX}"))
+            problems.append(
+                Problem(str(root), f"no {sub}/ folder{given}", fix=f"create {root / sub}, or {NO_BANK_FIX}")
+            )
     if problems:
         raise BankError(problems, summary=f"{root} is not a bank (a folder with rubrics/ and tasks/)")
 
@@ -230,8 +251,14 @@ def load_bank(path: str | os.PathLike | None = None) -> Bank:
     rubrics: dict[tuple[str, int], Rubric] = {}
     for rel, rubric in _valid_records(root, "rubrics", Rubric, problems):
         if (rubric.id, rubric.version) in rubrics:
-            problems.append(Problem(rel, f"rubric {rubric.ref} is also defined in {files[rubric.ref]}",
-                                    field="version", fix="give the new rubric a higher version"))
+            problems.append(
+                Problem(
+                    rel,
+                    f"rubric {rubric.ref} is also defined in {files[rubric.ref]}",
+                    field="version",
+                    fix="give the new rubric a higher version",
+                )
+            )
             continue
         rubrics[(rubric.id, rubric.version)] = rubric
         files[rubric.ref] = rel
@@ -240,8 +267,14 @@ def load_bank(path: str | os.PathLike | None = None) -> Bank:
     warnings: list[Problem] = []
     for rel, task in _valid_records(root, "tasks", Task, problems):
         if task.id in tasks:
-            problems.append(Problem(rel, f"task id '{task.id}' is also used by {files[task.id]}",
-                                    field="id", fix="give each task its own id"))
+            problems.append(
+                Problem(
+                    rel,
+                    f"task id '{task.id}' is also used by {files[task.id]}",
+                    field="id",
+                    fix="give each task its own id",
+                )
+            )
             continue
         tasks[task.id] = task
         files[task.id] = rel
@@ -284,38 +317,63 @@ def _cross_check(task: Task, rel: str, rubrics: dict, warnings: list[Problem]) -
         for dim_id, score in paper.scores.items():
             where = f"anchors[{i}].scores.{dim_id}"
             if dim_id not in dims:
-                problems.append(Problem(
-                    rel, f"anchor '{paper.id}' scores dimension '{dim_id}', which rubric {rubric.ref} lacks"
-                    + _suggest(dim_id, dims), field=where,
-                    fix=f"use the rubric's dimensions: {', '.join(dims)}"))
+                problems.append(
+                    Problem(
+                        rel,
+                        f"anchor '{paper.id}' scores dimension '{dim_id}', which rubric {rubric.ref} lacks"
+                        + _suggest(dim_id, dims),
+                        field=where,
+                        fix=f"use the rubric's dimensions: {', '.join(dims)}",
+                    )
+                )
             elif score not in dims[dim_id].score_values:
-                problems.append(Problem(
-                    rel, f"anchor '{paper.id}' has score {score} on '{dim_id}', off its scale "
-                    f"{list(dims[dim_id].score_values)}", field=where,
-                    fix="use a score point of the dimension's scale"))
+                problems.append(
+                    Problem(
+                        rel,
+                        f"anchor '{paper.id}' has score {score} on '{dim_id}', off its scale "
+                        f"{list(dims[dim_id].score_values)}",
+                        field=where,
+                        fix="use a score point of the dimension's scale",
+                    )
+                )
         missing = [d for d in dims if d not in paper.scores]
         if missing:
-            problems.append(Problem(
-                rel, f"anchor '{paper.id}' has no consensus score for {missing}",
-                field=f"anchors[{i}].scores", fix="add the panel's score for every rubric dimension"))
+            problems.append(
+                Problem(
+                    rel,
+                    f"anchor '{paper.id}' has no consensus score for {missing}",
+                    field=f"anchors[{i}].scores",
+                    fix="add the panel's score for every rubric dimension",
+                )
+            )
     if task.kind == "common" and task.status != "retired":
         low, high = ANCHOR_SET_SIZE
         if not low <= len(task.anchors) <= high:
-            warnings.append(Problem(rel, f"common task has {len(task.anchors)} anchor papers; "
-                                    f"calibration sets usually hold {low}-{high}", field="anchors"))
+            warnings.append(
+                Problem(
+                    rel,
+                    f"common task has {len(task.anchors)} anchor papers; calibration sets usually hold {low}-{high}",
+                    field="anchors",
+                )
+            )
         for dim in rubric.dimensions:
             used = {p.scores.get(dim.id) for p in task.anchors}
             uncovered = [s for s in dim.score_values if s not in used]
             if task.anchors and uncovered:
-                warnings.append(Problem(rel, f"no anchor paper shows score point(s) {uncovered} on "
-                                        f"'{dim.id}'", field="anchors",
-                                        fix="add papers for every score point before calibrating"))
+                warnings.append(
+                    Problem(
+                        rel,
+                        f"no anchor paper shows score point(s) {uncovered} on '{dim.id}'",
+                        field="anchors",
+                        fix="add papers for every score point before calibrating",
+                    )
+                )
     return problems
 
 
 def json_schema(kind: str) -> dict:
     """JSON Schema of a rubric or task file, for editors (``irr schema rubric|task``)."""
-    models = {"rubric": Rubric, "task": Task}
+    models: dict[str, type[BaseModel]] = {"rubric": Rubric, "task": Task}
     if kind not in models:
         raise NotFoundError(f"no schema '{kind}'; choose 'rubric' or 'task'")
     schema = models[kind].model_json_schema()

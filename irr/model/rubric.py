@@ -1,4 +1,5 @@
 """Rubrics: versioned, with dimensions, ordered score points and descriptors."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ from irr.errors import NotFoundError
 __all__ = ["ScorePoint", "Dimension", "AchievementCut", "Rubric", "normalise_condition_code"]
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")   # starts with a letter: a code can never read as a score
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")  # starts with a letter: a code can never read as a score
 
 
 def normalise_condition_code(text: str) -> str:
@@ -39,8 +40,10 @@ def _check_codes(codes: list[str] | None) -> tuple[str, ...] | None:
         return None
     bad = [c for c in codes if not _CODE.match(c)]
     if bad:
-        raise ValueError(f"condition codes {bad} are not lowercase identifiers; write e.g. off_topic "
-                         "(a letter first, then letters, digits or _)")
+        raise ValueError(
+            f"condition codes {bad} are not lowercase identifiers; write e.g. off_topic "
+            "(a letter first, then letters, digits or _)"
+        )
     repeated = sorted({c for c in codes if codes.count(c) > 1})
     if repeated:
         raise ValueError(f"condition codes repeat: {repeated}; list each code once")
@@ -77,8 +80,10 @@ class Dimension(_Frozen):
     scale: Optional[list[ScorePoint]] = Field(default=None, description="Only if it differs from the rubric's scale.")
     descriptors: dict[int, str] = Field(description="Score -> what work at that level looks like.")
     condition_codes: Optional[tuple[str, ...]] = Field(
-        default=None, description="Non-score codes for this dimension (replaces the rubric's list), "
-        "e.g. [blank, off_topic]; [] for none.")
+        default=None,
+        description="Non-score codes for this dimension (replaces the rubric's list), "
+        "e.g. [blank, off_topic]; [] for none.",
+    )
 
     @field_validator("scale")
     @classmethod
@@ -120,8 +125,10 @@ class Rubric(_Frozen):
     dimensions: list[Dimension] = Field(min_length=1)
     achievement_cut: Optional[AchievementCut] = None
     condition_codes: tuple[str, ...] = Field(
-        default=(), description="Non-score codes a rater may record instead of a score, for every dimension "
-        "that does not list its own, e.g. [blank, off_topic, illegible, non_english].")
+        default=(),
+        description="Non-score codes a rater may record instead of a score, for every dimension "
+        "that does not list its own, e.g. [blank, off_topic, illegible, non_english].",
+    )
 
     @field_validator("scale")
     @classmethod
@@ -160,7 +167,8 @@ class Rubric(_Frozen):
             if clash:
                 raise ValueError(
                     f"condition code(s) {clash} of dimension '{dim.id}' are also score labels of its scale; "
-                    "a cell reading that word would be ambiguous -> rename the code (e.g. 'not_scorable')")
+                    "a cell reading that word would be ambiguous -> rename the code (e.g. 'not_scorable')"
+                )
             filled.append(dim.model_copy(update={"scale": list(scale), "condition_codes": tuple(codes)}))
         object.__setattr__(self, "dimensions", filled)
         if self.achievement_cut is not None:
@@ -168,8 +176,7 @@ class Rubric(_Frozen):
             for dim in filled:
                 if not (min(dim.score_values) < cut <= max(dim.score_values)):
                     raise ValueError(
-                        f"achievement cut {cut} is not inside dimension '{dim.id}' scale "
-                        f"{list(dim.score_values)}"
+                        f"achievement cut {cut} is not inside dimension '{dim.id}' scale {list(dim.score_values)}"
                     )
         return self
 
@@ -182,8 +189,7 @@ class Rubric(_Frozen):
             if dim.id == dimension_id:
                 return dim
         raise NotFoundError(
-            f"rubric {self.ref} has no dimension '{dimension_id}'; its dimensions are "
-            f"{[d.id for d in self.dimensions]}"
+            f"rubric {self.ref} has no dimension '{dimension_id}'; its dimensions are {[d.id for d in self.dimensions]}"
         )
 
     @property

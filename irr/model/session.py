@@ -1,16 +1,28 @@
 """Scoring sessions (the manifest) and the vocabulary of score rows."""
+
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from irr.errors import Problem, ValidationError
 
-__all__ = ["Session", "session_from_mapping", "SESSION_KINDS", "READ_TYPES", "RATER_ROLES", "default_read_type",
-           "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "FLAG_PREFIX"]
+__all__ = [
+    "Session",
+    "session_from_mapping",
+    "SESSION_KINDS",
+    "READ_TYPES",
+    "RATER_ROLES",
+    "default_read_type",
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "FLAG_PREFIX",
+    "SCORE_KEY",
+]
 
 SESSION_KINDS = ("calibration", "regional_scoring", "audit", "local")
 READ_TYPES = ("first", "second", "backread", "consensus", "audit", "calibration")
@@ -66,12 +78,25 @@ def session_from_mapping(data: Any, source: str = "session") -> Session:
     datetime.date(2026, 11, 2)
     """
     if data is None:
-        raise ValidationError([Problem(source, "the manifest is empty",
-                                       fix="write at least id, kind and date, e.g. 'id: s1', 'kind: audit', "
-                                           "'date: 2026-11-02'")])
+        raise ValidationError(
+            [
+                Problem(
+                    source,
+                    "the manifest is empty",
+                    fix="write at least id, kind and date, e.g. 'id: s1', 'kind: audit', 'date: 2026-11-02'",
+                )
+            ]
+        )
     if not isinstance(data, dict):
-        raise ValidationError([Problem(source, f"the manifest is a {type(data).__name__}, not a mapping of fields",
-                                       fix="write one 'field: value' per line (id, kind, date, ...)")])
+        raise ValidationError(
+            [
+                Problem(
+                    source,
+                    f"the manifest is a {type(data).__name__}, not a mapping of fields",
+                    fix="write one 'field: value' per line (id, kind, date, ...)",
+                )
+            ]
+        )
     fields = list(Session.model_fields)
     data = {(k.isoformat() if isinstance(k, (dt.date, dt.datetime)) else str(k)): v for k, v in data.items()}
     try:
@@ -83,9 +108,14 @@ def session_from_mapping(data: Any, source: str = "session") -> Session:
             top = loc[0] if loc else ""
             if error["type"] == "extra_forbidden":
                 near = difflib.get_close_matches(top, fields, n=1)
-                problems.append(Problem(source, f"unknown field '{top}'", field=top,
-                                        fix=(f"did you mean '{near[0]}'? " if near else "")
-                                        + f"the fields are: {', '.join(fields)}"))
+                problems.append(
+                    Problem(
+                        source,
+                        f"unknown field '{top}'",
+                        field=top,
+                        fix=(f"did you mean '{near[0]}'? " if near else "") + f"the fields are: {', '.join(fields)}",
+                    )
+                )
                 continue
             value = error.get("input")
             message = error["msg"].removeprefix("Value error, ")

@@ -1,4 +1,5 @@
 """Performance tasks of the bank and their anchor sets."""
+
 from __future__ import annotations
 
 from typing import Literal, Optional

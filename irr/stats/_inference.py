@@ -19,6 +19,7 @@ vectorised inference without a Python loop over units or replicates:
 
 ``f`` must accept totals of shape ``(..., D)`` and return shape ``(...)``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,9 +84,11 @@ def compress_patterns(features: np.ndarray, key: np.ndarray | None = None):
     if features.shape[0] == 0:
         return features, np.zeros(0, dtype=np.int64)
     if key is None:
-        row = np.ascontiguousarray(features).view(
-            np.dtype((np.void, features.dtype.itemsize * features.shape[1]))
-        ).ravel()
+        row = (
+            np.ascontiguousarray(features)
+            .view(np.dtype((np.void, features.dtype.itemsize * features.shape[1])))
+            .ravel()
+        )
         _, first, mult = np.unique(row, return_index=True, return_counts=True)
     else:
         _, first, mult = np.unique(key, return_index=True, return_counts=True)
@@ -135,7 +138,7 @@ class UnitLevelStatistic:
             size = min(per_batch, n_resamples - start)
             weights = rng.multinomial(n, probs, size=size).astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
-                out[start:start + size] = self.func(weights @ self.patterns)
+                out[start : start + size] = self.func(weights @ self.patterns)
         return out
 
     def jackknife(self) -> tuple[np.ndarray, np.ndarray]:

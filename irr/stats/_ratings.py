@@ -21,6 +21,7 @@ numbers (weights, distances, ICC) ask :meth:`Ratings.require_numeric`, those
 that need an order :meth:`Ratings.require_order`.  Numeric scales keep the
 integer fast paths: labels are looked up only when a score is not a number.
 """
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -32,8 +33,14 @@ import pandas as pd
 from irr.errors import CategoryError, DataError, NonNumericScaleError, RaterIdentityError, UnorderedScaleError
 
 __all__ = [
-    "Ratings", "Scale", "as_ratings", "NonNumericScaleError", "UnorderedScaleError",
-    "count_row_codes", "pack_unit_counts", "unpack_unit_counts",
+    "Ratings",
+    "Scale",
+    "as_ratings",
+    "NonNumericScaleError",
+    "UnorderedScaleError",
+    "count_row_codes",
+    "pack_unit_counts",
+    "unpack_unit_counts",
 ]
 
 
@@ -66,7 +73,7 @@ def _code_dtype(n: int) -> type:
     return np.int32 if n < 2**31 - 1 else np.int64
 
 
-_REL_TOL = 1e-9           # scores match a scale point within 1e-9 of the scale's spread
+_REL_TOL = 1e-9  # scores match a scale point within 1e-9 of the scale's spread
 
 
 def _show(label: Any) -> str:
@@ -76,11 +83,11 @@ def _show(label: Any) -> str:
         return str(label)
     if isinstance(label, (int, float)):
         short = f"{label:g}"
-        return short if float(short) == label else repr(float(label))   # 0.3000001, not 0.3
+        return short if float(short) == label else repr(float(label))  # 0.3000001, not 0.3
     return repr(label)
 
 
-def _show_list(labels: Sequence[Any], limit: int = 8) -> str:
+def _show_list(labels: Sequence[Any] | np.ndarray, limit: int = 8) -> str:
     shown = ", ".join(_show(v) for v in list(labels)[:limit])
     return shown + (", …" if len(labels) > limit else "")
 
@@ -100,8 +107,7 @@ def _as_numbers(raw: np.ndarray) -> np.ndarray:
     """
     if raw.dtype.kind in "biuf":
         return raw.astype(np.float64, copy=False)
-    return pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _reject_infinite(numbers: np.ndarray, where: str, weight: np.ndarray | None = None) -> None:
@@ -150,21 +156,28 @@ class Scale:
     @property
     def is_plain_numeric(self) -> bool:
         """The labels are the numeric values (the fast integer paths apply)."""
-        return (self.labels.dtype == np.float64 and np.array_equal(self.labels, self.points)
-                and bool(np.all(np.diff(self.labels) > 0)))
+        return (
+            self.labels.dtype == np.float64
+            and np.array_equal(self.labels, self.points)
+            and bool(np.all(np.diff(self.labels) > 0))
+        )
 
     def same_as(self, other: "Scale", check_order: bool = True) -> bool:
         """Same categories and values (numbers within the tolerance), and the same ``ordered``."""
         if self.size != other.size or (check_order and self.ordered != other.ordered):
             return False
         if self.labels.dtype == np.float64 and other.labels.dtype == np.float64:
-            same_labels = np.allclose(self.labels, other.labels, rtol=0,
-                                      atol=max(_tolerance(self.labels), _tolerance(other.labels)))
+            same_labels = np.allclose(
+                self.labels, other.labels, rtol=0, atol=max(_tolerance(self.labels), _tolerance(other.labels))
+            )
         else:
             same_labels = list(self.labels) == list(other.labels)
         nan = np.isnan(self.points)
-        return (same_labels and np.array_equal(nan, np.isnan(other.points))
-                and np.allclose(self.points[~nan], other.points[~nan], rtol=1e-12, atol=0))
+        return (
+            same_labels
+            and np.array_equal(nan, np.isnan(other.points))
+            and np.allclose(self.points[~nan], other.points[~nan], rtol=1e-12, atol=0)
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scale) and self.same_as(other)
@@ -174,8 +187,9 @@ class Scale:
     def __repr__(self) -> str:
         if self.is_plain_numeric:
             return f"Scale([{_show_list(self.labels, 50)}])"
-        pairs = ", ".join(f"{_show(k)}: {'None' if np.isnan(v) else _show(v)}"
-                          for k, v in zip(self.labels, self.points))
+        pairs = ", ".join(
+            f"{_show(k)}: {'None' if np.isnan(v) else _show(v)}" for k, v in zip(self.labels, self.points)
+        )
         return f"Scale({{{pairs}}}, ordered={self.ordered})"
 
     # ------------------------------------------------------------- encode
@@ -255,7 +269,7 @@ def _normalise_labels(items: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     """Declared labels as plain Python values, and their numbers (NaN for a label)."""
     plain = [_plain(v) for v in items]
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in plain):
-        numbers = np.array(plain, dtype=np.float64)     # score values: no parsing needed
+        numbers = np.array(plain, dtype=np.float64)  # score values: no parsing needed
         if np.isnan(numbers).any():
             raise CategoryError("categories contain a missing value (None/NaN); every category needs a label")
         _reject_infinite(numbers, "`categories`")
@@ -330,7 +344,7 @@ def _parse_categories(categories: Any, ordered: bool | None = None) -> Scale:
         _check_distinct(labels, numbers)
         label_arr = _label_array(labels, numbers)
         if not np.isnan(points).any():
-            order = np.argsort(points, kind="stable")   # a numeric scale is ordered by value
+            order = np.argsort(points, kind="stable")  # a numeric scale is ordered by value
             return Scale(label_arr[order], points[order], True)
         return Scale(label_arr, points, bool(ordered))
     if isinstance(categories, np.ndarray):
@@ -374,8 +388,9 @@ def _infer_scale(numbers: np.ndarray, labels: np.ndarray | None) -> Scale:
     return Scale(out, np.r_[points, np.full(len(distinct), np.nan)], False)
 
 
-def _scale_of(categories: Any, raw: np.ndarray | None, declared: Scale | None = None,
-              weight: np.ndarray | None = None) -> Scale:
+def _scale_of(
+    categories: Any, raw: np.ndarray | None, declared: Scale | None = None, weight: np.ndarray | None = None
+) -> Scale:
     """The declared scale, else the one declared by a Categorical, else the values observed.
 
     ``raw`` holds the scores, or their distinct values when ``weight`` (how many
@@ -387,7 +402,7 @@ def _scale_of(categories: Any, raw: np.ndarray | None, declared: Scale | None = 
         return declared
     if raw is None or raw.size == 0:
         raise DataError("no ratings given and no `categories` declared: nothing to analyse")
-    if raw.dtype == object and weight is None:          # labels: look at each distinct value once
+    if raw.dtype == object and weight is None:  # labels: look at each distinct value once
         inverse, raw = _distinct(raw)
         weight = np.bincount(inverse, minlength=raw.size)
     numbers = _as_numbers(raw)
@@ -396,11 +411,10 @@ def _scale_of(categories: Any, raw: np.ndarray | None, declared: Scale | None = 
     return _infer_scale(numbers[~is_label], raw[is_label] if is_label.any() else None)
 
 
-def _encode_distinct(raw: np.ndarray, categories: Any, declared: Scale | None, where: str
-                     ) -> tuple[np.ndarray, Scale]:
+def _encode_distinct(raw: np.ndarray, categories: Any, declared: Scale | None, where: str) -> tuple[np.ndarray, Scale]:
     """Codes (-1 = missing) and scale of an object array of numbers, labels and None/NaN,
     looking at each distinct value once (a hash factorization, no per-rating parsing)."""
-    inverse, uniques = _distinct(raw)                   # -1 where missing
+    inverse, uniques = _distinct(raw)  # -1 where missing
     present = inverse >= 0
     weight = np.bincount(inverse[present], minlength=uniques.size)
     scale = _scale_of(categories, uniques, declared, weight)
@@ -409,11 +423,105 @@ def _encode_distinct(raw: np.ndarray, categories: Any, declared: Scale | None, w
     return codes.astype(np.int8 if scale.size <= 127 else np.int32), scale
 
 
+def _sorted_codes(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-code first-seen ``codes`` (-1 = missing) so that the distinct ``uniques`` come sorted.
+
+    The result of ``pd.factorize(values, sort=True)``, with only the distinct
+    values sorted: strings by Python's ``sorted`` (type-specialised comparisons,
+    linear on ids already in order; numpy's object argsort is 2-10x slower),
+    anything else (numbers, mixed labels) by pandas' own ordering.
+    """
+    n = uniques.shape[0]
+    if n < 2:
+        return codes, uniques
+    if uniques.dtype == object and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        as_list = uniques.tolist()
+        order = np.fromiter(sorted(range(n), key=as_list.__getitem__), dtype=np.intp, count=n)
+        if (order[1:] > order[:-1]).all():  # already in order (e.g. ids sorted in the file)
+            return codes, uniques
+        rank = np.empty(n + 1, dtype=np.intp)
+        rank[order] = np.arange(n)
+        uniques = uniques[order]
+    else:
+        rank_of_unique, uniques = pd.factorize(uniques, sort=True)
+        rank = np.append(rank_of_unique, -1).astype(np.intp, copy=False)
+        uniques = np.asarray(uniques)
+    rank[n] = -1  # a missing id (code -1) indexes the last entry
+    return rank.take(codes), uniques
+
+
+def _int_id_offsets(column: pd.Series, keep: np.ndarray | None) -> tuple[np.ndarray, int, int] | None:
+    """``(id - lowest id, lowest id, span)`` for integer ids spanning at most ~4x the rows, else ``None``.
+
+    Such ids need no hash table and no sort: the offset is the code once the
+    ids nobody used are taken out.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return None
+    values = column.to_numpy()
+    if values.dtype.kind not in "iu" or values.dtype.itemsize > 4 + 4 * (values.dtype.kind == "i") or not values.size:
+        return None
+    if keep is not None:
+        values = values[keep]
+        if not values.size:
+            return None
+    low, high = int(values.min()), int(values.max())
+    span = high - low + 1
+    if span > 4 * values.size + 1_000_000:
+        return None
+    # a new array even when low is 0: the codes are made read-only, the caller's column must not be
+    return np.subtract(values, low, dtype=_code_dtype(span)), low, span
+
+
+def _compress_ids(offsets: np.ndarray, low: int, used: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of integer ids from their offsets, ``used[offset]`` saying which occur."""
+    if used.all():  # ids low..high, all used: the offset is the code
+        return offsets, (np.arange(used.size) + low).astype(dtype, copy=False)
+    rank = np.cumsum(used, dtype=offsets.dtype)
+    rank -= 1
+    return rank.take(offsets), (np.flatnonzero(used) + low).astype(dtype)
+
+
+def _code_ids(column: pd.Series, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..m-1 of the ids in ``column`` (rows ``keep``; -1 = missing id) and the
+    m distinct ids, sorted: ``pd.factorize(column.to_numpy()[keep], sort=True)``.
+
+    Integers spanning a range not much wider than the rows are coded from
+    their offsets (no hashing, no sort); a Categorical by its codes; other ids
+    by one hash factorization, then only the distinct ids are sorted.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cat_codes = column.cat.codes.to_numpy()
+        if keep is not None:
+            cat_codes = cat_codes[keep]
+        n_cat = len(column.cat.categories)
+        used = np.bincount(cat_codes[cat_codes >= 0], minlength=n_cat) > 0
+        # the observed categories, ordered by value (not by the dtype's order) as before
+        used_codes, labels = _sorted_codes(
+            np.arange(int(used.sum()), dtype=np.intp), column.cat.categories.to_numpy()[used]
+        )
+        remap = np.full(n_cat + 1, -1, dtype=np.intp)
+        remap[np.flatnonzero(used)] = used_codes
+        return remap.take(cat_codes), labels
+    dense = _int_id_offsets(column, keep)
+    if dense is not None:
+        offsets, low, span = dense
+        used = np.zeros(span, dtype=bool)
+        used[offsets] = True
+        return _compress_ids(offsets, low, used, column.dtype)
+    values = column.to_numpy()
+    if keep is not None:
+        values = values[keep]
+    codes, uniques = pd.factorize(values)
+    return _sorted_codes(codes, np.asarray(uniques))
+
+
 def _numeric_message(statistic: str, scale: Scale) -> str:
     """Why ``statistic`` cannot run on a scale with labels, and what to do."""
     missing = [v for v, p in zip(scale.labels, scale.points) if np.isnan(p)]
-    nominal = ("or use a nominal coefficient (percent agreement, unweighted kappas, AC1, "
-               "Brennan-Prediger, nominal alpha)")
+    nominal = (
+        "or use a nominal coefficient (percent agreement, unweighted kappas, AC1, Brennan-Prediger, nominal alpha)"
+    )
     if len(missing) == scale.size:
         pairs = ", ".join(f"{_show(v)}: {i + 1}" for i, v in enumerate(missing[:2]))
         return (
@@ -421,8 +529,11 @@ def _numeric_message(statistic: str, scale: Scale) -> str:
             f"({_show_list(missing, 5)}): give each its value, e.g. categories={{{pairs}, …}} "
             f"(None for a label with no value), {nominal}"
         )
-    which = (f"the category {_show(missing[0])} has" if len(missing) == 1
-             else f"the categories {_show_list(missing, 5)} have")
+    which = (
+        f"the category {_show(missing[0])} has"
+        if len(missing) == 1
+        else f"the categories {_show_list(missing, 5)} have"
+    )
     return (
         f"{statistic} cannot be computed without numeric score values; {which} none: "
         "leave their ratings out with ratings.numeric_only() "
@@ -430,8 +541,8 @@ def _numeric_message(statistic: str, scale: Scale) -> str:
     )
 
 
-_FAST_SPAN = 250          # integer scales spanning at most this many points take the fast path
-_BLOCK_CELLS = 1 << 18    # cells per block when coding a wide float array (2 MiB of float64)
+_FAST_SPAN = 250  # integer scales spanning at most this many points take the fast path
+_BLOCK_CELLS = 1 << 18  # cells per block when coding a wide float array (2 MiB of float64)
 
 
 def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -446,7 +557,7 @@ def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, 
     """
     if values.size == 0:
         return None
-    low = float(np.fmin.reduce(values, axis=None))      # fmin/fmax skip NaN
+    low = float(np.fmin.reduce(values, axis=None))  # fmin/fmax skip NaN
     high = float(np.fmax.reduce(values, axis=None))
     if np.isnan(low) or np.isinf(low) or np.isinf(high) or low != np.floor(low) or high != np.floor(high):
         return None
@@ -463,41 +574,41 @@ def _encode_wide_fast(values: np.ndarray, categories: Any) -> tuple[np.ndarray, 
     span = int(top - base) + 1
     if span > _FAST_SPAN:
         return None
-    offset = base - 1.0                                 # NaN -> offset -> shifted value 0
+    offset = base - 1.0  # NaN -> offset -> shifted value 0
     n, r = values.shape
     small = np.empty((n, r), dtype=np.uint8)
     rows = max(1, _BLOCK_CELLS // r)
     buffer = np.empty((min(rows, n), r))
-    for start in range(0, n, rows):                     # row blocks keep the float temporaries in cache
+    for start in range(0, n, rows):  # row blocks keep the float temporaries in cache
         block = buffer[: min(rows, n - start)]
-        np.fmax(values[start:start + rows], offset, out=block)
+        np.fmax(values[start : start + rows], offset, out=block)
         block -= offset
-        target = small[start:start + rows]
+        target = small[start : start + rows]
         np.copyto(target, block, casting="unsafe")
-        if not np.array_equal(target, block):           # a fractional score
+        if not np.array_equal(target, block):  # a fractional score
             return None
     del buffer
-    if categories is None:                              # the scale is the values used
-        if span <= 16:                                  # the lowest and highest are used by definition
+    if categories is None:  # the scale is the values used
+        used: list[bool] | np.ndarray
+        if span <= 16:  # the lowest and highest are used by definition
             used = [True] + [bool((small == v).any()) for v in range(2, span)] + [True] * (span > 1)
         else:
             used = np.bincount(small.ravel(), minlength=span + 1)[1:] > 0
         scale = base + np.flatnonzero(used).astype(np.float64)
     k = scale.size
-    if k == span and k <= 127:                          # contiguous scale: code = shifted value - 1
-        small -= 1                                      # 0 (not rated) wraps to 255, i.e. int8 -1
+    if k == span and k <= 127:  # contiguous scale: code = shifted value - 1
+        small -= 1  # 0 (not rated) wraps to 255, i.e. int8 -1
         return small.view(np.int8), scale
     lookup = np.full(span + 1, -2, dtype=np.int8 if k <= 127 else np.int16)
     lookup[0] = -1
     lookup[(scale - offset).astype(np.int64)] = np.arange(k)
     codes = lookup.take(small)
-    if k < span and (codes == -2).any():                # an integer between declared points
+    if k < span and (codes == -2).any():  # an integer between declared points
         return None
     return codes, scale
 
 
-def _encode_wide(values: np.ndarray, categories: Any, declared: Scale | None = None
-                 ) -> tuple[np.ndarray, Scale]:
+def _encode_wide(values: np.ndarray, categories: Any, declared: Scale | None = None) -> tuple[np.ndarray, Scale]:
     """Units x raters code matrix (-1 = not rated) and the scale, validating every score.
 
     ``values`` is a float array (NaN = not rated) or an object array of numbers
@@ -538,8 +649,7 @@ def _columns_scale(df: pd.DataFrame) -> Scale | None:
             if c not in seen:
                 seen.add(c)
                 union.append(c)
-    agree = all(t.ordered for t in dtypes) and all(list(t.categories) == list(dtypes[0].categories)
-                                                    for t in dtypes)
+    agree = all(t.ordered for t in dtypes) and all(list(t.categories) == list(dtypes[0].categories) for t in dtypes)
     return _parse_categories(union, ordered=agree)
 
 
@@ -565,12 +675,12 @@ def pack_unit_counts(codes: np.ndarray, k: int) -> tuple[np.ndarray, int] | None
     if codes.dtype != np.int8 or bits * k > 62:
         return None
     dtype = np.int32 if bits * k <= 31 else np.int64
-    lookup = np.zeros(256, dtype=dtype)                  # uint8 view: -1 (not rated) is 255 -> 0
+    lookup = np.zeros(256, dtype=dtype)  # uint8 view: -1 (not rated) is 255 -> 0
     lookup[:k] = np.left_shift(1, bits * np.arange(k, dtype=dtype), dtype=dtype)
     as_index = codes.view(np.uint8)
     packed = np.zeros(n, dtype=dtype)
     if r <= 512:
-        for column in range(r):                          # a loop over raters, not over ratings
+        for column in range(r):  # a loop over raters, not over ratings
             packed += lookup.take(as_index[:, column])
     else:
         if bits * k > 52:
@@ -641,8 +751,14 @@ class Ratings:
     """
 
     __slots__ = (
-        "scale", "unit_labels", "rater_labels", "dropped",
-        "_given_counts", "_long", "_wide", "__dict__",
+        "scale",
+        "unit_labels",
+        "rater_labels",
+        "dropped",
+        "_given_counts",
+        "_long",
+        "_wide",
+        "__dict__",
     )
 
     def __init__(
@@ -702,24 +818,31 @@ class Ratings:
         declared = _categorical_scale(column)
         where = f"column '{score}'"
         if declared is None and pd.api.types.is_numeric_dtype(column.dtype):
-            numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)   # also Int64/Float64
+            if isinstance(column.dtype, np.dtype):  # numpy float/int: no NA mask, no copy for float64
+                numbers = column.to_numpy(dtype=np.float64, copy=False)
+            else:  # Int64/Float64: NA -> NaN
+                numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
             keep = ~np.isnan(numbers)
             coded = None
-        else:                    # labels, numbers as text, a Categorical: each distinct value once
+        else:  # labels, numbers as text, a Categorical: each distinct value once
             all_codes, scale = _encode_distinct(column.to_numpy(dtype=object), categories, declared, where)
             keep = all_codes >= 0
             coded = all_codes[keep]
-        dropped = {"missing score": int((~keep).sum())} if (~keep).any() else {}
-        sub_units = df[unit].to_numpy()[keep]
-        sub_raters = df[rater].to_numpy()[keep]
-        unit_codes, unit_labels = pd.factorize(sub_units, sort=True)
-        rater_codes, rater_labels = pd.factorize(sub_raters, sort=True)
-        if (unit_codes < 0).any() or (rater_codes < 0).any():
-            raise DataError(f"missing unit or rater identifiers in columns '{unit}'/'{rater}'")
+        n_missing = int(keep.size - np.count_nonzero(keep))
+        dropped = {"missing score": n_missing} if n_missing else {}
+        rows = keep if n_missing else None  # None: every row, no copy
+        unit_ids = _int_id_offsets(df[unit], rows)
+        rater_ids = _int_id_offsets(df[rater], rows) if unit_ids is not None else None
+        if unit_ids is None or rater_ids is None or unit_ids[2] * rater_ids[2] > 8 * keep.size + 1_000_000:
+            unit_ids = rater_ids = None
+            unit_codes, unit_labels = _code_ids(df[unit], rows)
+            rater_codes, rater_labels = _code_ids(df[rater], rows)
+            if unit_codes.min(initial=0) < 0 or rater_codes.min(initial=0) < 0:
+                raise DataError(f"missing unit or rater identifiers in columns '{unit}'/'{rater}'")
         if coded is not None:
             codes = coded
         else:
-            raw = numbers[keep]
+            raw = numbers[keep] if n_missing else numbers
             _reject_infinite(raw, where)
             fast = _encode_wide_fast(raw[:, None], categories)
             if fast is not None:
@@ -727,16 +850,62 @@ class Ratings:
             else:
                 scale = _scale_of(categories, raw)
                 codes = scale.encode(raw, where)
+        if unit_ids is not None:
+            return cls._from_int_ids(unit_ids, rater_ids, df[unit].dtype, df[rater].dtype, codes, scale, dropped)
         out = cls(
             categories=scale,
             unit_labels=np.asarray(unit_labels),
             rater_labels=np.asarray(rater_labels),
-            unit=unit_codes.astype(_code_dtype(len(unit_labels))),
-            rater=rater_codes.astype(_code_dtype(len(rater_labels))),
+            unit=unit_codes.astype(_code_dtype(len(unit_labels)), copy=False),
+            rater=rater_codes.astype(_code_dtype(len(rater_labels)), copy=False),
             code=codes,
             dropped=dropped,
         )
         out._check_no_duplicate_pairs()
+        return out
+
+    @classmethod
+    def _from_int_ids(cls, unit_ids, rater_ids, unit_dtype, rater_dtype, codes, scale, dropped) -> "Ratings":
+        """from_long for integer ids on a grid not much larger than the ratings: one scatter
+        of the codes into the (unit offset x rater offset) grid checks for duplicates (the
+        ratings fill as many cells as there are ratings), tells which ids occur and is
+        kept as :attr:`wide_codes`."""
+        (unit_off, unit_low, unit_span), (rater_off, rater_low, rater_span) = unit_ids, rater_ids
+        cells = unit_off.astype(_code_dtype(unit_span * rater_span))
+        cells *= rater_span
+        cells += rater_off
+        grid = np.full(unit_span * rater_span, -1, dtype=np.int8 if scale.size <= 127 else np.int32)
+        grid[cells] = codes
+        filled = (grid >= 0).reshape(unit_span, rater_span)
+        n_filled = np.count_nonzero(filled)
+        if n_filled == filled.size:  # complete: every id occurs
+            unit_used, rater_used = np.ones(unit_span, dtype=bool), np.ones(rater_span, dtype=bool)
+        elif rater_span <= 32:  # a loop over raters: numpy reduces a short inner axis slowly
+            unit_used = filled[:, 0].copy()
+            for column in range(1, rater_span):
+                unit_used |= filled[:, column]
+            rater_used = np.array([filled[:, column].any() for column in range(rater_span)])
+        else:
+            unit_used, rater_used = filled.any(axis=1), filled.any(axis=0)
+        unit_codes, unit_labels = _compress_ids(unit_off, unit_low, unit_used, unit_dtype)
+        rater_codes, rater_labels = _compress_ids(rater_off, rater_low, rater_used, rater_dtype)
+        out = cls(
+            categories=scale,
+            unit_labels=unit_labels,
+            rater_labels=rater_labels,
+            unit=unit_codes,
+            rater=rater_codes,
+            code=codes,
+            dropped=dropped,
+        )
+        if n_filled != codes.size:
+            out._check_no_duplicate_pairs()  # names the pairs
+        grid = grid.reshape(unit_span, rater_span)
+        if unit_used.all() and rater_used.all():
+            out.__dict__["_cells"] = cells  # the offsets are the codes
+        else:
+            grid = grid[unit_used][:, rater_used]
+        out.__dict__["wide_codes"] = _readonly(grid)
         return out
 
     @classmethod
@@ -759,16 +928,14 @@ class Ratings:
                 data = data.astype(object)
             values = data.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             if (data.notna().to_numpy() & np.isnan(values)).any():
-                values = data.to_numpy(dtype=object)         # labels: coded by the general path
+                values = data.to_numpy(dtype=object)  # labels: coded by the general path
         else:
             try:
                 values = np.asarray(data, dtype=np.float64)
             except (TypeError, ValueError):
                 values = np.asarray(data, dtype=object)
             if values.ndim != 2:
-                raise DataError(
-                    f"wide ratings must be 2-D (units x raters), got shape {values.shape}"
-                )
+                raise DataError(f"wide ratings must be 2-D (units x raters), got shape {values.shape}")
             unit_labels = np.arange(values.shape[0])
             rater_labels = np.arange(values.shape[1])
         if values.ndim != 2:
@@ -789,9 +956,11 @@ class Ratings:
         if isinstance(table, pd.DataFrame):
             if categories is None:
                 categories = _index_scale(table.index)
-            if (list(table.columns) != list(table.index)
-                    and sorted(map(str, table.columns)) == sorted(map(str, table.index))
-                    and table.columns.is_unique):
+            if (
+                list(table.columns) != list(table.index)
+                and sorted(map(str, table.columns)) == sorted(map(str, table.index))
+                and table.columns.is_unique
+            ):
                 table = table[list(table.index)]
             table = table.to_numpy()
         counts = np.asarray(table, dtype=np.float64)
@@ -938,15 +1107,20 @@ class Ratings:
             if per_category[c]:
                 dropped[f"category {_show(self.scale.labels[c])}"] = int(per_category[c])
         kept = np.flatnonzero(has_value)
-        kept = kept[np.argsort(self.scale.points[kept], kind="stable")]   # numbers: ordered by value
+        kept = kept[np.argsort(self.scale.points[kept], kind="stable")]  # numbers: ordered by value
         labels, points = self.scale.labels[kept], self.scale.points[kept]
         numbers = _as_numbers(labels)
         if not np.isnan(numbers).any() and np.array_equal(numbers, points):
-            labels = numbers                            # plain numbers again: the fast paths apply
+            labels = numbers  # plain numbers again: the fast paths apply
         scale = Scale(labels, points, True)
         if not self.has_rater_identity:
-            return Ratings(categories=scale, unit_labels=self.unit_labels, rater_labels=None,
-                           counts=self.counts[:, kept], dropped=dropped)
+            return Ratings(
+                categories=scale,
+                unit_labels=self.unit_labels,
+                rater_labels=None,
+                counts=self.counts[:, kept],
+                dropped=dropped,
+            )
         remap = np.full(self.n_categories, -1, dtype=np.int64)
         remap[kept] = np.arange(kept.size)
         keep = has_value[self.code]
@@ -995,9 +1169,11 @@ class Ratings:
         if self._long is not None:
             return self._long
         unit_idx, rater_idx = np.nonzero(self._wide >= 0)
-        return (_readonly(unit_idx.astype(_code_dtype(self.n_units))),
-                _readonly(rater_idx.astype(_code_dtype(self.n_raters))),
-                _readonly(self._wide[unit_idx, rater_idx]))
+        return (
+            _readonly(unit_idx.astype(_code_dtype(self.n_units))),
+            _readonly(rater_idx.astype(_code_dtype(self.n_raters))),
+            _readonly(self._wide[unit_idx, rater_idx]),
+        )
 
     @cached_property
     def is_complete(self) -> bool:
@@ -1026,8 +1202,11 @@ class Ratings:
         if self._wide is not None:
             if self._packed is not None:
                 return _readonly(unpack_unit_counts(*self._packed, k))
-            return _readonly(np.stack([np.count_nonzero(self._wide == c, axis=1) for c in range(k)],
-                                      axis=1).astype(np.int64).reshape(self.n_units, k))
+            return _readonly(
+                np.stack([np.count_nonzero(self._wide == c, axis=1) for c in range(k)], axis=1)
+                .astype(np.int64)
+                .reshape(self.n_units, k)
+            )
         flat = self.unit.astype(np.int64) * k + self.code
         out = np.bincount(flat, minlength=self.n_units * k).reshape(self.n_units, k)
         return _readonly(out)
@@ -1051,12 +1230,12 @@ class Ratings:
     def _count_patterns(self) -> tuple[np.ndarray, np.ndarray]:
         k = self.n_categories
         if self._packed is not None and self._packed[1] * k <= 24:
-            packed, bits = self._packed                 # already a row code: no counts needed
+            packed, bits = self._packed  # already a row code: no counts needed
             mult = np.bincount(packed, minlength=1)
             present = np.flatnonzero(mult)
             return _readonly(unpack_unit_counts(present, bits, k)), _readonly(mult[present].astype(np.int64))
         counts = self.counts
-        coded = count_row_codes(counts, max_bits=24)     # code space <= 16M bins
+        coded = count_row_codes(counts, max_bits=24)  # code space <= 16M bins
         if coded is not None:
             code, radix = coded
             base = int(counts.max(initial=0)) + 1
@@ -1081,17 +1260,15 @@ class Ratings:
         k = self.n_categories
         if self._wide is not None:
             out = np.zeros((self.n_raters, k), dtype=np.int64)
-            for column in range(self.n_raters):     # a loop over raters, not ratings
+            for column in range(self.n_raters):  # a loop over raters, not ratings
                 codes = self._wide[:, column]
-                if codes.dtype == np.int8:          # as uint8, -1 (not rated) is 255 >= k: cut off below
+                if codes.dtype == np.int8:  # as uint8, -1 (not rated) is 255 >= k: cut off below
                     out[column] = np.bincount(codes.view(np.uint8), minlength=k)[:k]
                 else:
                     out[column] = np.bincount(codes[codes >= 0], minlength=k)
             return _readonly(out)
         flat = self.rater.astype(np.int64) * k + self.code
-        return _readonly(
-            np.bincount(flat, minlength=self.n_raters * k).reshape(self.n_raters, k)
-        )
+        return _readonly(np.bincount(flat, minlength=self.n_raters * k).reshape(self.n_raters, k))
 
     @cached_property
     def wide_codes(self) -> np.ndarray:
@@ -1110,9 +1287,17 @@ class Ratings:
                 "matrix; use a statistic that works from counts"
             )
         dtype = np.int8 if self.n_categories <= 127 else np.int32
-        out = np.full((self.n_units, self.n_raters), -1, dtype=dtype)
-        out[self.unit, self.rater] = self.code
-        return _readonly(out)
+        out = np.full(cells, -1, dtype=dtype)
+        out[self._cells] = self.code  # one flat scatter
+        return _readonly(out.reshape(self.n_units, self.n_raters))
+
+    @cached_property
+    def _cells(self) -> np.ndarray:
+        """Flat units x raters cell of each rating, ``unit * n_raters + rater``."""
+        cells = self.unit.astype(_code_dtype(self.n_units * max(self.n_raters, 1)))
+        cells *= max(self.n_raters, 1)
+        cells += self.rater
+        return cells
 
     def wide_scores(self) -> np.ndarray:
         """Units x raters float matrix of score values, NaN where not rated."""
@@ -1147,7 +1332,7 @@ class Ratings:
         """Units x raters DataFrame of scores (NaN = not rated)."""
         if self.scale.is_plain_numeric:
             scores = self.wide_scores()
-        else:                                   # labels: an object frame, None where not rated
+        else:  # labels: an object frame, None where not rated
             codes = self.wide_codes
             scores = np.where(codes >= 0, self.scale.labels[np.maximum(codes, 0)], None)
         return pd.DataFrame(
@@ -1161,8 +1346,12 @@ class Ratings:
         self.require_rater_identity("select_raters")
         raters = np.asarray(raters, dtype=np.int64)
         if self._wide is not None:
-            return Ratings(categories=self.scale, unit_labels=self.unit_labels,
-                           rater_labels=self.rater_labels[raters], wide=self._wide[:, raters])
+            return Ratings(
+                categories=self.scale,
+                unit_labels=self.unit_labels,
+                rater_labels=self.rater_labels[raters],
+                wide=self._wide[:, raters],
+            )
         remap = np.full(self.n_raters, -1, dtype=np.int64)
         remap[raters] = np.arange(raters.size)
         new_rater = remap[self.rater]
@@ -1179,23 +1368,46 @@ class Ratings:
     def _with_scale(self, scale: Scale) -> "Ratings":
         """The same ratings on an equivalent scale (e.g. one that declares the order)."""
         unit, rater, code = self._long if self._long is not None else (None, None, None)
-        return Ratings(categories=scale, unit_labels=self.unit_labels, rater_labels=self.rater_labels,
-                       unit=unit, rater=rater, code=code, counts=self._given_counts, wide=self._wide,
-                       dropped=self.dropped)
+        return Ratings(
+            categories=scale,
+            unit_labels=self.unit_labels,
+            rater_labels=self.rater_labels,
+            unit=unit,
+            rater=rater,
+            code=code,
+            counts=self._given_counts,
+            wide=self._wide,
+            dropped=self.dropped,
+        )
 
     def _check_no_duplicate_pairs(self) -> None:
+        """DataError naming (unit, rater) pairs rated more than once.
+
+        When the units x raters grid is not much larger than the ratings, the
+        codes are scattered into it once: the ratings are unique exactly when
+        they fill as many cells as there are ratings, and the filled grid is kept
+        as :attr:`wide_codes` (what the ICC and the pair tables read).
+        """
         if self._long is None:
             return
-        key = self.unit.astype(np.int64) * max(self.n_raters, 1) + self.rater
-        if self.n_units * max(self.n_raters, 1) <= 8 * key.size + 1_000_000:
-            dup = np.flatnonzero(np.bincount(key) > 1)      # O(ratings) when the grid is not too sparse
+        key = self._cells
+        n_raters = max(self.n_raters, 1)
+        cells = self.n_units * n_raters
+        if cells <= 8 * key.size + 1_000_000:
+            grid = np.full(cells, -1, dtype=np.int8 if self.n_categories <= 127 else np.int32)
+            grid[key] = self.code
+            if np.count_nonzero(grid >= 0) == key.size:
+                self.__dict__["wide_codes"] = _readonly(grid.reshape(self.n_units, self.n_raters))
+                return
+            dup = np.flatnonzero(np.bincount(key, minlength=cells) > 1)
         else:
             uniq, counts = np.unique(key, return_counts=True)
             dup = uniq[counts > 1]
         if dup.size:
-            u, r = np.divmod(dup[:5], max(self.n_raters, 1))
-            pairs = ", ".join(f"({_plain(self.unit_labels[a])!r}, {_plain(self.rater_labels[b])!r})"
-                              for a, b in zip(u, r))
+            u, r = np.divmod(dup[:5], n_raters)
+            pairs = ", ".join(
+                f"({_plain(self.unit_labels[a])!r}, {_plain(self.rater_labels[b])!r})" for a, b in zip(u, r)
+            )
             raise DataError(
                 f"{dup.size} (unit, rater) pair(s) have more than one rating, e.g. {pairs}; "
                 "keep one rating per rater and unit (filter by read type or aggregate first)"
@@ -1204,10 +1416,7 @@ class Ratings:
     def __repr__(self) -> str:
         scale = _show_list(self.labels, 50)
         who = f"{self.n_raters} raters" if self.has_rater_identity else "no rater identity"
-        return (
-            f"Ratings({self.n_units} units, {who}, {self.n_ratings} ratings, "
-            f"scale [{scale}])"
-        )
+        return f"Ratings({self.n_units} units, {who}, {self.n_ratings} ratings, scale [{scale}])"
 
 
 def as_ratings(data: Any, categories: Any = None) -> Ratings:

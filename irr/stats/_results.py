@@ -1,4 +1,5 @@
 """Immutable result objects returned by the coefficients (``scipy.stats`` style)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,13 +7,22 @@ from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
-from scipy.special import ndtr as _ndtr, ndtri as _ndtri, stdtrit as _stdtrit  # not scipy.stats: slow to import
+from scipy.special import ndtr as _ndtr  # not scipy.stats: slow to import
+from scipy.special import ndtri as _ndtri
+from scipy.special import stdtrit as _stdtrit
 
 from irr.errors import DataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
 
-__all__ = ["ConfidenceInterval", "AgreementResult", "ci_from_bootstrap", "p_value_from_z",
-           "wilson_interval", "MAX_UNDEFINED_SHARE", "ROUNDOFF"]
+__all__ = [
+    "ConfidenceInterval",
+    "AgreementResult",
+    "ci_from_bootstrap",
+    "p_value_from_z",
+    "wilson_interval",
+    "MAX_UNDEFINED_SHARE",
+    "ROUNDOFF",
+]
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -52,6 +62,11 @@ class ConfidenceInterval(_Bounds):
     (0.2, 0.9, 'normal')
     """
 
+    # Set once in __new__ through object.__setattr__ (the class refuses later assignment).
+    method: str
+    note: str
+    n_undefined: int
+
     def __new__(cls, low: float, high: float, method: str = "", note: str = "", n_undefined: int = 0):
         self = super().__new__(cls, float(low), float(high))
         object.__setattr__(self, "method", str(method))
@@ -67,8 +82,7 @@ class ConfidenceInterval(_Bounds):
 
     def with_(self, **changes) -> "ConfidenceInterval":
         """A copy with some of ``low, high, method, note, n_undefined`` replaced."""
-        fields = dict(low=self.low, high=self.high, method=self.method, note=self.note,
-                      n_undefined=self.n_undefined)
+        fields: dict[str, Any] = dict(low=self.low, high=self.high, method=self.method, note=self.note, n_undefined=self.n_undefined)
         fields.update(changes)
         return ConfidenceInterval(**fields)
 
@@ -150,16 +164,26 @@ def ci_from_bootstrap(
         raise DataError(f"bootstrap interval must be 'bca' or 'percentile', got {method!r}")
     note = ""
     if n_bad:
-        note = (f"{n_bad} of {total} bootstrap replicates ({n_bad / max(total, 1):.0%}) were undefined "
-                "(chance agreement 1 or no pairable unit in the resample)")
+        note = (
+            f"{n_bad} of {total} bootstrap replicates ({n_bad / max(total, 1):.0%}) were undefined "
+            "(chance agreement 1 or no pairable unit in the resample)"
+        )
         if n_bad > MAX_UNDEFINED_SHARE * total:
-            return ConfidenceInterval(float("nan"), float("nan"), method, _join(
-                note, f"more than {MAX_UNDEFINED_SHARE:.0%}: interval refused; use the analytic "
-                "interval or more units"), n_bad)
+            return ConfidenceInterval(
+                float("nan"),
+                float("nan"),
+                method,
+                _join(
+                    note,
+                    f"more than {MAX_UNDEFINED_SHARE:.0%}: interval refused; use the analytic interval or more units",
+                ),
+                n_bad,
+            )
         note += " and left out"
     if reps.size < 2:
-        return ConfidenceInterval(float("nan"), float("nan"), method,
-                                  _join(note, "fewer than 2 defined bootstrap replicates"), n_bad)
+        return ConfidenceInterval(
+            float("nan"), float("nan"), method, _join(note, "fewer than 2 defined bootstrap replicates"), n_bad
+        )
     alpha = (1 - level) / 2
     if method == "percentile":
         lo, hi = np.quantile(reps, [alpha, 1 - alpha])
@@ -309,8 +333,9 @@ class AgreementResult:
         elif method == "bootstrap":
             engine = self._need_resampler()
             if self.n_units < 2:
-                return ConfidenceInterval(float("nan"), float("nan"), bootstrap,
-                                          f"the bootstrap needs at least 2 units, got {self.n_units}")
+                return ConfidenceInterval(
+                    float("nan"), float("nan"), bootstrap, f"the bootstrap needs at least 2 units, got {self.n_units}"
+                )
             reps = engine.bootstrap(int(n_resamples), random_state)
             jack = engine.jackknife() if bootstrap == "bca" else None
             ci = ci_from_bootstrap(self.estimate, reps, level, bootstrap, jack)
@@ -366,23 +391,52 @@ class AgreementResult:
             return ci
         if ci.high - ci.low <= ROUNDOFF:
             if self.observed < 1 - ROUNDOFF:
-                return ci.with_(low=float("nan"), high=float("nan"), note=_join(ci.note, (
-                    "zero-width interval: the standard error is 0 although observed agreement is "
-                    "not perfect (e.g. a rater gave every unit the same score), so there is no "
-                    "sampling interval")))
+                return ci.with_(
+                    low=float("nan"),
+                    high=float("nan"),
+                    note=_join(
+                        ci.note,
+                        (
+                            "zero-width interval: the standard error is 0 although observed agreement is "
+                            "not perfect (e.g. a rater gave every unit the same score), so there is no "
+                            "sampling interval"
+                        ),
+                    ),
+                )
             q, name = self._quantile(level, distribution)
             n = self._n_pairable
             pa_low, _ = wilson_interval(1.0, n, q)
             if self.interval_kind == "proportion":
-                return ConfidenceInterval(pa_low, 1.0, f"wilson, {name} quantile", _join(ci.note, (
-                    f"{ci.method} interval has zero width (perfect agreement); Wilson score interval "
-                    f"over the {n} pairable units")), ci.n_undefined)
+                return ConfidenceInterval(
+                    pa_low,
+                    1.0,
+                    f"wilson, {name} quantile",
+                    _join(
+                        ci.note,
+                        (
+                            f"{ci.method} interval has zero width (perfect agreement); Wilson score interval "
+                            f"over the {n} pairable units"
+                        ),
+                    ),
+                    ci.n_undefined,
+                )
             low = (pa_low - self.expected) / (1 - self.expected)
-            return ConfidenceInterval(max(low, -1.0), 1.0, f"wilson-mapped, {name} quantile", _join(ci.note, (
-                f"{ci.method} interval has zero width (perfect agreement, SE 0); lower bound = Wilson "
-                f"lower bound of observed agreement over the {n} pairable units mapped through "
-                "(p_a - p_e)/(1 - p_e) with p_e held at its estimate")), ci.n_undefined)
-        low, high, notes = ci.low, ci.high, []
+            return ConfidenceInterval(
+                max(low, -1.0),
+                1.0,
+                f"wilson-mapped, {name} quantile",
+                _join(
+                    ci.note,
+                    (
+                        f"{ci.method} interval has zero width (perfect agreement, SE 0); lower bound = Wilson "
+                        f"lower bound of observed agreement over the {n} pairable units mapped through "
+                        "(p_a - p_e)/(1 - p_e) with p_e held at its estimate"
+                    ),
+                ),
+                ci.n_undefined,
+            )
+        low, high = ci.low, ci.high
+        notes: list[str] = []
         if high > 1:
             high, notes = 1.0, notes + [f"upper bound {ci.high:.4g} clipped at 1"]
         if low < -1:

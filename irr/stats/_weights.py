@@ -5,14 +5,14 @@
 scale (not from category positions), so a score point nobody used still
 counts -- unlike scikit-learn and statsmodels, which weight by label index.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from irr.errors import DataError
-from irr.errors import NonNumericScaleError
+from irr.errors import DataError, NonNumericScaleError
 from irr.stats._ratings import Ratings, Scale, _numeric_message, _parse_categories
 
 __all__ = ["agreement_weights", "weights_name"]
@@ -81,7 +81,7 @@ def _as_scale(categories: Any) -> Scale:
     if isinstance(categories, Scale):
         return categories
     arr = np.asarray(categories)
-    if arr.dtype.kind in "biuf":           # score values as given (order kept, no sorting)
+    if arr.dtype.kind in "biuf":  # score values as given (order kept, no sorting)
         return Scale.numeric(arr.astype(np.float64).ravel())
     return _parse_categories(list(arr.ravel()), ordered=False)
 

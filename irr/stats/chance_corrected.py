@@ -77,6 +77,7 @@ Analytics.
 Scott, W. A. (1955). Reliability of content analysis: the case of nominal scale
 coding. Public Opinion Quarterly, 19, 321-325.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -99,13 +100,15 @@ __all__ = [
     "conger_kappa",
     "brennan_prediger",
     "gwet_ac",
-    "weighted_kappa_tables",
+    "weighted_kappa_from_tables",
 ]
 
 _GWET_SE = "Gwet (2008) linearization"
-_NULL_TEST = ("z = estimate / SE0, SE0 from the variance under H0 of independent raters "
-              "(ratings i.i.d. from the pooled classification probabilities; Fleiss, Nee & Landis 1979 "
-              "generalised to weights and missing ratings)")
+_NULL_TEST = (
+    "z = estimate / SE0, SE0 from the variance under H0 of independent raters "
+    "(ratings i.i.d. from the pooled classification probabilities; Fleiss, Nee & Landis 1979 "
+    "generalised to weights and missing ratings)"
+)
 
 
 # ----------------------------------------------------------------- helpers
@@ -114,9 +117,7 @@ def _fpc(n: int, finite_population: int | None) -> float:
     if finite_population is None:
         return 1.0
     if finite_population < n:
-        raise DataError(
-            f"finite_population ({finite_population}) is smaller than the {n} units analysed"
-        )
+        raise DataError(f"finite_population ({finite_population}) is smaller than the {n} units analysed")
     return 1.0 - n / finite_population
 
 
@@ -133,12 +134,12 @@ class _UnitCounts:
     each), or single units (``mult`` all 1) where a statistic needs rater identity.
     """
 
-    counts: np.ndarray          # (P, K) rows with >= 1 rating
+    counts: np.ndarray  # (P, K) rows with >= 1 rating
     ratings_per_unit: np.ndarray  # (P,)
-    weights: np.ndarray         # (K, K)
+    weights: np.ndarray  # (K, K)
     pair_agreement: np.ndarray  # (P,) p_a,i (0 where r_i < 2)
-    pairable: np.ndarray        # (P,) bool, r_i >= 2
-    mult: np.ndarray            # (P,) units per row
+    pairable: np.ndarray  # (P,) bool, r_i >= 2
+    mult: np.ndarray  # (P,) units per row
     dropped: dict
 
     @property
@@ -159,8 +160,9 @@ class _UnitCounts:
         return self.mult @ (self.counts / self.ratings_per_unit[:, None]) / self.n
 
 
-def _unit_counts(ratings: Ratings, weights_matrix: np.ndarray, statistic: str, *,
-                 per_unit: bool = False) -> _UnitCounts:
+def _unit_counts(
+    ratings: Ratings, weights_matrix: np.ndarray, statistic: str, *, per_unit: bool = False
+) -> _UnitCounts:
     """Counts per distinct pattern (default) or per unit, with each row's pair agreement."""
     if per_unit:
         counts_all = ratings.counts
@@ -273,9 +275,9 @@ def _snap(x: float) -> float:
     return 0.0 if np.isfinite(x) and abs(x) < ROUNDOFF else float(x)
 
 
-
-def _null_se_exchangeable(u: "_UnitCounts", pi: np.ndarray, w: np.ndarray, pe: float,
-                          chance_grad: Callable | None) -> float:
+def _null_se_exchangeable(
+    u: "_UnitCounts", pi: np.ndarray, w: np.ndarray, pe: float, chance_grad: Callable | None
+) -> float:
     """SE under H0 (ratings i.i.d. from ``pi``) of (p_a - p_e)/(1 - p_e), delta method.
 
     With the pair-kernel moments of :func:`pair_kernel_moments` (``g``,
@@ -398,9 +400,7 @@ def _multi_rater(
 
     def build() -> UnitLevelStatistic:
         # one row per distinct count pattern: resampling units is resampling their patterns
-        features = np.column_stack(
-            [np.ones(len(r)), pairable.astype(float), pair_agreement, counts / r[:, None]]
-        )
+        features = np.column_stack([np.ones(len(r)), pairable.astype(float), pair_agreement, counts / r[:, None]])
 
         def statistic_from_totals(t: np.ndarray) -> np.ndarray:
             pa_t = t[..., 2] / t[..., 1]
@@ -413,11 +413,14 @@ def _multi_rater(
     details["n_pairable"] = u.n_pairable
     proportion = chance is _pe_none
     null_se = None if proportion else _null_se_exchangeable(u, pi, w, pe, chance_grad)
-    extra = dict(null_standard_error=null_se, interval_kind="proportion" if proportion else "chance_corrected")
-    if proportion:
-        extra["test"] = "none: percent agreement is a raw proportion, not a test against 0 (p_value is NaN)"
     return _finish(
-        **extra,
+        null_standard_error=null_se,
+        interval_kind="proportion" if proportion else "chance_corrected",
+        test=(
+            "none: percent agreement is a raw proportion, not a test against 0 (p_value is NaN)"
+            if proportion
+            else _NULL_TEST
+        ),
         statistic=statistic,
         ratings=ratings,
         estimate=estimate,
@@ -517,8 +520,15 @@ def percent_agreement(
 
     name = "percent_agreement" if tolerance == 0 else f"agreement_within_{tolerance:g}"
     result = _multi_rater(
-        ratings, w, statistic=name, chance=_pe_none, chance_unit=None, chance_grad=None,
-        categories=None, finite_population=finite_population, alternative=alternative,
+        ratings,
+        w,
+        statistic=name,
+        chance=_pe_none,
+        chance_unit=None,
+        chance_grad=None,
+        categories=None,
+        finite_population=finite_population,
+        alternative=alternative,
         details_fn=details,
     )
     label = "identity" if tolerance == 0 else f"within {tolerance:g} point(s)"
@@ -562,6 +572,7 @@ def fleiss_kappa(
     >>> round(fleiss_kappa(np.array([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]])).estimate, 4)
     0.4894
     """
+
     def details(u: _UnitCounts, pi: np.ndarray) -> dict:
         if weights_name(weights) != "identity":
             return {}
@@ -572,11 +583,17 @@ def fleiss_kappa(
         per = 1 - _ratio(disagreement, denom)
         return {"per_category": {v: float(k) for v, k in zip(ratings.labels, per)}}
 
-    ratings = as_ratings(data, categories)   # once: the details need its scale
+    ratings = as_ratings(data, categories)  # once: the details need its scale
     return _multi_rater(
-        ratings, weights, statistic="fleiss_kappa", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
+        ratings,
+        weights,
+        statistic="fleiss_kappa",
+        chance=_pe_fleiss,
+        chance_unit=_pe_unit_fleiss,
         chance_grad=_grad_fleiss,
-        categories=None, finite_population=finite_population, alternative=alternative,
+        categories=None,
+        finite_population=finite_population,
+        alternative=alternative,
         details_fn=details,
     )
 
@@ -613,8 +630,15 @@ def gwet_ac(
     """
     name = "gwet_ac1" if weights_name(weights) == "identity" else "gwet_ac2"
     return _multi_rater(
-        data, weights, statistic=name, chance=_pe_gwet, chance_unit=_pe_unit_gwet, chance_grad=_grad_gwet,
-        categories=categories, finite_population=finite_population, alternative=alternative,
+        data,
+        weights,
+        statistic=name,
+        chance=_pe_gwet,
+        chance_unit=_pe_unit_gwet,
+        chance_grad=_grad_gwet,
+        categories=categories,
+        finite_population=finite_population,
+        alternative=alternative,
     )
 
 
@@ -642,8 +666,14 @@ def brennan_prediger(
     0.3333
     """
     return _multi_rater(
-        data, weights, statistic="brennan_prediger", chance=_pe_brennan_prediger,
-        chance_unit=None, chance_grad=None, categories=categories, finite_population=finite_population,
+        data,
+        weights,
+        statistic="brennan_prediger",
+        chance=_pe_brennan_prediger,
+        chance_unit=None,
+        chance_grad=None,
+        categories=categories,
+        finite_population=finite_population,
         alternative=alternative,
     )
 
@@ -684,13 +714,13 @@ def conger_kappa(
     w = agreement_weights(ratings.scale, weights)
     if ratings.n_categories < 2:
         raise InsufficientDataError("Conger's kappa needs a scale of at least 2 score points")
-    u = _unit_counts(ratings, w, "Conger's kappa", per_unit=True)   # rater-specific terms need units
+    u = _unit_counts(ratings, w, "Conger's kappa", per_unit=True)  # rater-specific terms need units
     rated_units = np.flatnonzero(ratings.ratings_per_unit > 0)
-    codes = ratings.wide_codes[rated_units]          # (n, R), -1 = not rated
+    codes = ratings.wide_codes[rated_units]  # (n, R), -1 = not rated
     n, n_raters = codes.shape
     if n_raters < 2:
         raise InsufficientDataError("Conger's kappa needs at least 2 raters")
-    rater_totals = ratings.rater_counts.astype(np.float64)   # (R, K)
+    rater_totals = ratings.rater_counts.astype(np.float64)  # (R, K)
     n_g = rater_totals.sum(axis=1)
     if (n_g == 0).any():
         raise InsufficientDataError("every rater in the data must have at least one rating")
@@ -699,18 +729,16 @@ def conger_kappa(
     s2 = (p_gk.T @ p_gk - n_raters * np.outer(p_bar, p_bar)) / (n_raters - 1)
     pe = float((w * (np.outer(p_bar, p_bar) - s2 / n_raters)).sum())
     if pe >= 1 - 1e-12:
-        raise InsufficientDataError(
-            "Conger's kappa is undefined: chance agreement is 1 (every rating in one category)"
-        )
+        raise InsufficientDataError("Conger's kappa is undefined: chance agreement is 1 (every rating in one category)")
     pa = u.observed
     estimate = (pa - pe) / (1 - pe)
 
     # Linearized chance agreement per unit (Gwet 2014; irrCAC conger.kappa.raw),
     # written as one gather over the (units x raters) code matrix.
     rated = codes >= 0
-    a = (n / n_g)[:, None] * (n_raters * p_bar[None, :] - p_gk)      # (R, K)
-    b = a @ w                                                         # (R, K)
-    c = (a * (p_gk @ w.T)).sum(axis=1)                                # (R,)
+    a = (n / n_g)[:, None] * (n_raters * p_bar[None, :] - p_gk)  # (R, K)
+    b = a @ w  # (R, K)
+    c = (a * (p_gk @ w.T)).sum(axis=1)  # (R,)
     gathered = b[np.arange(n_raters)[None, :], np.maximum(codes, 0)]
     lam = np.where(rated, gathered, 0.0) - (rated - (n_g / n)[None, :]) * c[None, :]
     pe_unit = lam.sum(axis=1) / (n_raters * (n_raters - 1))
@@ -761,13 +789,14 @@ def conger_kappa(
     )
 
 
-_CONGER_TEST = ("z = estimate / SE0, SE0 from the variance under H0 of independent raters with their own "
-                "marginals (Fleiss, Cohen & Everitt 1969 null variance generalised to r raters and "
-                "missing ratings; equals Cohen's ASE0 for 2 raters with complete data)")
+_CONGER_TEST = (
+    "z = estimate / SE0, SE0 from the variance under H0 of independent raters with their own "
+    "marginals (Fleiss, Cohen & Everitt 1969 null variance generalised to r raters and "
+    "missing ratings; equals Cohen's ASE0 for 2 raters with complete data)"
+)
 
 
-def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w: np.ndarray,
-                    pe: float) -> float:
+def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w: np.ndarray, pe: float) -> float:
     """SE of Conger's kappa under H0: rater g's ratings i.i.d. from its marginal p_g.
 
     Delta method on :math:`p_a - \\hat p_e`.  Linear part: rating (i, g) with
@@ -780,20 +809,20 @@ def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w
     \\sum_k p_{hk} q_{gk}^2 + (p_g' \\bar W p_h)^2` (the FCE null variance of
     the pair).  All terms are (units x raters) or (raters x raters) matrix products.
     """
-    mask = rated.astype(np.float64)                      # (n, R)
+    mask = rated.astype(np.float64)  # (n, R)
     n_rat = mask.sum(axis=1)
     n_g = mask.sum(axis=0)
     n_raters = mask.shape[1]
     n_pair = float(pairable.sum())
     wbar = (w + w.T) / 2
-    q = p_gk @ wbar                                      # (R, K): q[h] = W p_h
+    q = p_gk @ wbar  # (R, K): q[h] = W p_h
     a_unit = np.where(pairable, 1.0 / (n_pair * np.maximum(n_rat * (n_rat - 1), 1)), 0.0)
-    alpha = 2 * a_unit[:, None]                          # (n, 1)
-    beta = (2 / (n_raters * (n_raters - 1) * n_g))[None, :]   # (1, R)
-    big_q = mask @ q                                     # (n, K): sum of q_h over the unit's raters
+    alpha = 2 * a_unit[:, None]  # (n, 1)
+    beta = (2 / (n_raters * (n_raters - 1) * n_g))[None, :]  # (1, R)
+    big_q = mask @ q  # (n, K): sum of q_h over the unit's raters
     q_all = q.sum(axis=0)
-    pq = (p_gk * q).sum(axis=1)                          # (R,)
-    rest = q_all[None, :] - q                            # (R, K)
+    pq = (p_gk * q).sum(axis=1)  # (R,)
+    rest = q_all[None, :] - q  # (R, K)
     # moments over x ~ p_g of (Q_i - q_g)(x) and (Q_all - q_g)(x)
     t1 = (big_q**2) @ p_gk.T - 2 * big_q @ (p_gk * q).T + (p_gk * q * q).sum(axis=1)[None, :]
     t2 = big_q @ (p_gk * rest).T - (p_gk * q * rest).sum(axis=1)[None, :]
@@ -809,7 +838,7 @@ def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w
     e_w2 = p_gk @ (wbar * wbar) @ p_gk.T
     ephi2 = _cancelled(e_w2 - e_a2 - e_a2.T + mu**2, e_w2 + mu**2)
     np.fill_diagonal(ephi2, 0.0)
-    together = mask.T @ (mask * (a_unit**2)[:, None])     # (R, R): sum_i A_i^2 over units both rated
+    together = mask.T @ (mask * (a_unit**2)[:, None])  # (R, R): sum_i A_i^2 over units both rated
     degenerate = 2 * float((ephi2 * together).sum())
     return float(np.sqrt(max(linear + degenerate, 0.0)) / (1 - pe))
 
@@ -839,13 +868,8 @@ def _two_rater_table(ratings: Ratings, statistic: str) -> tuple[np.ndarray, dict
     return cell, dropped, np.bincount(cell, minlength=k * k).reshape(k, k)
 
 
-def weighted_kappa_tables(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cohen's weighted kappa and its Fleiss-Cohen-Everitt (1969) SE for (P, K, K) tables.
-
-    NaN where a table is empty or its chance agreement is 1.  Used for one
-    table (:func:`cohen_kappa`) and for batches (every rater pair, every rater
-    against a consensus).
-    """
+def _weighted_kappa_batch(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted kappa and FCE (1969) SE of (P, K, K) count tables (no checks; see the public one)."""
     tables = np.asarray(tables, dtype=np.float64)
     n = tables.sum(axis=(1, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -854,8 +878,8 @@ def weighted_kappa_tables(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray
         po = (p * w).sum(axis=(1, 2))
         pe = np.einsum("pi,ij,pj->p", row, w, col)
         kappa = (po - pe) / (1 - pe)
-        w_row = col @ w.T          # mean weight of row category i over rater 2's marginal
-        w_col = row @ w            # mean weight of column category j over rater 1's marginal
+        w_row = col @ w.T  # mean weight of row category i over rater 2's marginal
+        w_col = row @ w  # mean weight of column category j over rater 1's marginal
         spread = w[None] - (w_row[:, :, None] + w_col[:, None, :]) * (1 - kappa)[:, None, None]
         var = ((p * spread**2).sum(axis=(1, 2)) - (kappa - pe * (1 - kappa)) ** 2) / ((1 - pe) ** 2 * n)
         kappa = np.where(pe < 1 - 1e-12, kappa, np.nan)
@@ -864,6 +888,91 @@ def weighted_kappa_tables(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray
     kappa = np.where(np.abs(kappa) < ROUNDOFF, 0.0, kappa)
     kappa_se = np.where(kappa_se < ROUNDOFF, 0.0, kappa_se)
     return kappa, kappa_se
+
+
+def weighted_kappa_from_tables(tables, weights: Any = None, *, categories=None):
+    """Cohen's weighted kappa and its standard error from K x K contingency tables.
+
+    For one table of counts :math:`n_{ij}` (units rater 1 put in category i and
+    rater 2 in j), :math:`p_{ij} = n_{ij} / n` and agreement weights
+    :math:`w_{ij}` (1 on the diagonal), Cohen (1968):
+
+    .. math::  \\kappa_w = \\frac{p_o - p_e}{1 - p_e}, \\quad
+               p_o = \\sum_{ij} w_{ij} p_{ij}, \\quad
+               p_e = \\sum_{ij} w_{ij} p_{i\\cdot} p_{\\cdot j}
+
+    and the large-sample standard error of Fleiss, Cohen & Everitt (1969),
+
+    .. math::  \\widehat{var}(\\kappa_w) = \\frac{\\sum_{ij} p_{ij} [w_{ij} - (\\bar w_{i\\cdot}
+               + \\bar w_{\\cdot j})(1 - \\kappa_w)]^2 - [\\kappa_w - p_e(1 - \\kappa_w)]^2}
+               {n (1 - p_e)^2},
+               \\quad \\bar w_{i\\cdot} = \\sum_j p_{\\cdot j} w_{ij}, \\quad
+               \\bar w_{\\cdot j} = \\sum_i p_{i\\cdot} w_{ij}
+
+    (what SAS PROC FREQ reports as "ASE" and :func:`cohen_kappa` uses).  Every
+    table of a batch is computed at once, with no loop over tables: every rater
+    pair (:func:`~irr.stats.pairwise_table`), every rater against a consensus.
+
+    Parameters
+    ----------
+    tables : array_like, (K, K) or (P, K, K)
+        Non-negative counts; one table or a batch of ``P``.
+    weights : None, "identity", "linear", "quadratic" or (K, K) array
+        Agreement weights (None: unweighted kappa).  Named linear and
+        quadratic weights are computed from the score values ``categories``
+        (see :func:`~irr.stats.agreement_weights`), not from the positions.
+    categories : sequence of K score values, optional
+        Needed for ``"linear"`` / ``"quadratic"``.
+
+    Returns
+    -------
+    kappa, standard_error : float (one table) or ndarray of shape (P,)
+        NaN where a table is empty or its chance agreement is 1 (both raters
+        used one category).
+
+    References
+    ----------
+    Cohen, J. (1968). Weighted kappa. Psychological Bulletin, 70, 213-220.
+    Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Large sample standard errors
+    of kappa and weighted kappa. Psychological Bulletin, 72, 323-327.
+
+    Examples
+    --------
+    Two raters on three papers: (1, 1), (2, 2), (3, 2).
+
+    >>> table = [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
+    >>> kappa, se = weighted_kappa_from_tables(table)
+    >>> round(kappa, 4), round(se, 4)
+    (0.5, 0.3118)
+    >>> kappa, se = weighted_kappa_from_tables([table, [[2, 0, 0], [0, 1, 0], [0, 0, 0]]],
+    ...                                        "quadratic", categories=[1, 2, 3])
+    >>> kappa.round(4).tolist()
+    [0.6667, 1.0]
+    """
+    counts = np.asarray(tables, dtype=np.float64)
+    single = counts.ndim == 2
+    if single:
+        counts = counts[None]
+    if counts.ndim != 3 or counts.shape[1] != counts.shape[2]:
+        raise DataError(f"contingency tables must be K x K or a stack of them (P, K, K), got shape {np.shape(tables)}")
+    if np.isnan(counts).any() or (counts < 0).any():
+        raise DataError("contingency table cells must be non-negative counts")
+    k = counts.shape[1]
+    if isinstance(weights, str) and weights not in ("identity", "unweighted", "nominal"):
+        if categories is None:
+            raise DataError(
+                f"{weights} weights need the score values of the {k} categories: "
+                "pass categories=[...] (or give the K x K weight matrix)"
+            )
+        w = agreement_weights(categories, weights)
+    elif weights is None or isinstance(weights, str):
+        w = np.eye(k)
+    else:
+        w = agreement_weights(np.arange(k, dtype=np.float64) if categories is None else categories, weights)
+    if w.shape != (k, k):
+        raise DataError(f"the weights are {w.shape[0]}x{w.shape[1]} but the tables are {k}x{k}")
+    kappa, se = _weighted_kappa_batch(counts, w)
+    return (float(kappa[0]), float(se[0])) if single else (kappa, se)
 
 
 def _cohen_null_variance(p: np.ndarray, w: np.ndarray) -> float:
@@ -919,7 +1028,7 @@ def cohen_kappa(
         raise InsufficientDataError(
             "Cohen's kappa is undefined: both raters used a single category (chance agreement 1)"
         )
-    kappa_batch, se_batch = weighted_kappa_tables(table[None], w)
+    kappa_batch, se_batch = _weighted_kappa_batch(table[None], w)
     kappa = float(kappa_batch[0])
     k = ratings.n_categories
 
@@ -988,8 +1097,14 @@ def scott_pi(
     # Expand the table back to one row per unit: units rated by both raters.
     both = Ratings.from_table(table, categories=ratings.categories)
     result = _multi_rater(
-        both, weights, statistic="scott_pi", chance=_pe_fleiss, chance_unit=_pe_unit_fleiss,
+        both,
+        weights,
+        statistic="scott_pi",
+        chance=_pe_fleiss,
+        chance_unit=_pe_unit_fleiss,
         chance_grad=_grad_fleiss,
-        categories=None, finite_population=finite_population, alternative=alternative,
+        categories=None,
+        finite_population=finite_population,
+        alternative=alternative,
     )
     return dataclasses.replace(result, dropped={**dropped, **result.dropped})

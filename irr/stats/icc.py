@@ -69,6 +69,7 @@ assessing rater reliability. Psychological Bulletin, 86, 420-428.
 Searle, S. R., Casella, G., & McCulloch, C. E. (1992). Variance Components,
 ch. 5 (Henderson's Method III).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -79,8 +80,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg as _linalg
 from scipy import sparse as _sparse
-from scipy.sparse import csgraph as _csgraph
 from scipy import special as _spc
+from scipy.sparse import csgraph as _csgraph
 
 from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
@@ -91,9 +92,23 @@ __all__ = ["icc", "icc_table", "ICCResult", "FORMS"]
 
 FORMS = ("1,1", "A,1", "C,1", "1,k", "A,k", "C,k")
 _ALIASES = {
-    "ICC1": "1,1", "ICC2": "A,1", "ICC3": "C,1", "ICC1K": "1,k", "ICC2K": "A,k", "ICC3K": "C,k",
-    "1": "1,1", "2,1": "A,1", "3,1": "C,1", "2,K": "A,k", "3,K": "C,k", "1,K": "1,k",
-    "A,1": "A,1", "C,1": "C,1", "1,1": "1,1", "A,K": "A,k", "C,K": "C,k",
+    "ICC1": "1,1",
+    "ICC2": "A,1",
+    "ICC3": "C,1",
+    "ICC1K": "1,k",
+    "ICC2K": "A,k",
+    "ICC3K": "C,k",
+    "1": "1,1",
+    "2,1": "A,1",
+    "3,1": "C,1",
+    "2,K": "A,k",
+    "3,K": "C,k",
+    "1,K": "1,k",
+    "A,1": "A,1",
+    "C,1": "C,1",
+    "1,1": "1,1",
+    "A,K": "A,k",
+    "C,K": "C,k",
 }
 DESCRIPTIONS = {
     "1,1": "one-way random effects, single rating",
@@ -122,38 +137,38 @@ class _MeanSquares:
     Fields are floats, or arrays of one value per resample (the resampler).
     """
 
-    ms_rows: float      # units (two-way, raters adjusted)
-    ms_cols: float      # raters (units adjusted)
+    ms_rows: float  # units (two-way, raters adjusted)
+    ms_cols: float  # raters (units adjusted)
     ms_error: float
-    ms_between: float   # one-way between units
+    ms_between: float  # one-way between units
     ms_within: float
-    df_rows: float      # n - g
-    df_cols: float      # k - g
-    df_error: float     # N - n - k + g
-    df_within: float    # N - n
-    k_eff: float        # multiplier of sigma_a^2 in E[MS_rows]
-    n_eff: float        # multiplier of sigma_b^2 in E[MS_cols]
-    n0: float           # one-way multiplier of sigma_a^2 in E[MS_between]
-    k_mean: float       # harmonic mean of ratings per unit (for the k forms)
-    df_between: float = float("nan")   # n - 1 (one-way)
-    n_groups: float = 1                # g: groups of raters linked by shared units
+    df_rows: float  # n - g
+    df_cols: float  # k - g
+    df_error: float  # N - n - k + g
+    df_within: float  # N - n
+    k_eff: float  # multiplier of sigma_a^2 in E[MS_rows]
+    n_eff: float  # multiplier of sigma_b^2 in E[MS_cols]
+    n0: float  # one-way multiplier of sigma_a^2 in E[MS_between]
+    k_mean: float  # harmonic mean of ratings per unit (for the k forms)
+    df_between: float = float("nan")  # n - 1 (one-way)
+    n_groups: float = 1  # g: groups of raters linked by shared units
 
 
-_DENSE_CELLS = 50_000_000   # units x raters cells above which incomplete designs take the sparse path
-_TINY = 1e-12               # relative size below which a variance denominator counts as zero
+_DENSE_CELLS = 50_000_000  # units x raters cells above which incomplete designs take the sparse path
+_TINY = 1e-12  # relative size below which a variance denominator counts as zero
 
 
 @dataclass(frozen=True)
 class _Fit:
     """What every ICC form of one data set shares: design, mean squares, resampler."""
 
-    n: int                      # units with at least one rating
-    k: int                      # raters with at least one rating
+    n: int  # units with at least one rating
+    k: int  # raters with at least one rating
     n_ratings: int
     balanced: bool
     dropped: Mapping[str, int]
     mean_squares: _MeanSquares
-    values: np.ndarray | None   # units x raters scores minus their grand mean, 0 where not rated
+    values: np.ndarray | None  # units x raters scores minus their grand mean, 0 where not rated
     present: np.ndarray | None  # units x raters, rated or not (None: complete design, or sparse)
 
 
@@ -184,7 +199,7 @@ def _fit(ratings: Ratings) -> _Fit:
     scale = _score_values(ratings)
     if ratings.is_complete:
         values = _scores_from_codes(ratings.wide_codes, scale)
-        values -= values.sum() / values.size        # centring avoids cancellation in the sums of squares
+        values -= values.sum() / values.size  # centring avoids cancellation in the sums of squares
         n, k = values.shape
         if n < 2:
             raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
@@ -193,12 +208,12 @@ def _fit(ratings: Ratings) -> _Fit:
         return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(_balanced_totals(values), k), values, None)
 
     dense = ratings.n_units * ratings.n_raters <= _DENSE_CELLS
-    if dense:       # ratings per unit and per rater from the code matrix (no category counts)
+    if dense:  # ratings per unit and per rater from the code matrix (no category counts)
         codes = ratings.wide_codes
         rated = codes >= 0
         m_all = rated.sum(axis=1)
         rater_used = rated.any(axis=0)
-    else:           # too many cells for a matrix: one bincount over the ratings each
+    else:  # too many cells for a matrix: one bincount over the ratings each
         m_all = np.bincount(ratings.unit, minlength=ratings.n_units)
         rater_used = np.bincount(ratings.rater, minlength=ratings.n_raters) > 0
     keep_units = m_all >= 1
@@ -230,7 +245,7 @@ def _fit(ratings: Ratings) -> _Fit:
     values = _scores_from_codes(codes, scale)
     np.multiply(values, present, out=values)
     values -= values.sum() / n_ratings
-    np.multiply(values, present, out=values)        # centred, and exactly 0 where not rated
+    np.multiply(values, present, out=values)  # centred, and exactly 0 where not rated
     s = _henderson(values, present, m, n_ratings)
     return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, values, present)
 
@@ -292,13 +307,13 @@ def _reduction(c: np.ndarray, q: np.ndarray, labels: np.ndarray) -> float:
     """
     k = c.shape[0]
     free = np.ones(k, dtype=bool)
-    free[np.unique(labels, return_index=True)[1]] = False      # the first rater of each group
+    free[np.unique(labels, return_index=True)[1]] = False  # the first rater of each group
     if not free.any():
         return 0.0
     c_free, q_free = c[np.ix_(free, free)], q[free]
     try:
         b = _linalg.solve(c_free, q_free, assume_a="pos", check_finite=False)
-    except _linalg.LinAlgError:                                 # numerically singular: least squares
+    except _linalg.LinAlgError:  # numerically singular: least squares
         b, *_ = np.linalg.lstsq(c_free, q_free, rcond=None)
     return float(b @ q_free)
 
@@ -309,8 +324,15 @@ def _per_df(ss, df):
         return np.where(np.asarray(df) > 0, ss / np.where(np.asarray(df) > 0, df, 1), np.nan)[()]
 
 
-def _henderson_from_sums(ss_total: float, ss_between: float, rater_sum: np.ndarray, n_j: np.ndarray,
-                         normal_equations: tuple | None, m: np.ndarray, total: int) -> _MeanSquares:
+def _henderson_from_sums(
+    ss_total: float,
+    ss_between: float,
+    rater_sum: np.ndarray,
+    n_j: np.ndarray,
+    normal_equations: tuple | None,
+    m: np.ndarray,
+    total: int,
+) -> _MeanSquares:
     """Henderson III mean squares from the sums of squares and the reduced normal equations.
 
     ``normal_equations`` is ``(q, N' diag(1/m) N)``, or ``None`` for a complete design.
@@ -348,20 +370,26 @@ def _henderson_from_sums(ss_total: float, ss_between: float, rater_sum: np.ndarr
         ms_error=float(_per_df(ss_error, df_error)),
         ms_between=float(_per_df(ss_between, n - 1)),
         ms_within=float(_per_df(ss_within, df_within)),
-        df_rows=df_rows, df_cols=df_cols, df_error=df_error, df_within=df_within,
+        df_rows=df_rows,
+        df_cols=df_cols,
+        df_error=df_error,
+        df_within=df_within,
         k_eff=float(_per_df(total - k, df_rows)),
         n_eff=float(_per_df(total - n, df_cols)),
         n0=n0,
         k_mean=float(n / (1 / m).sum()),
-        df_between=n - 1, n_groups=n_groups,
+        df_between=n - 1,
+        n_groups=n_groups,
     )
 
 
 def _ratio_terms(form: str, s: _MeanSquares):
     """Numerator, denominator and the denominator's scale (sum of absolute terms) of a form."""
     # as numpy floats: a zero multiplier gives inf/NaN (under errstate), not ZeroDivisionError
-    r, c, e, b, w, k, n, n0, km = (np.asarray(v, dtype=np.float64) for v in (
-        s.ms_rows, s.ms_cols, s.ms_error, s.ms_between, s.ms_within, s.k_eff, s.n_eff, s.n0, s.k_mean))
+    r, c, e, b, w, k, n, n0, km = (
+        np.asarray(v, dtype=np.float64)
+        for v in (s.ms_rows, s.ms_cols, s.ms_error, s.ms_between, s.ms_within, s.k_eff, s.n_eff, s.n0, s.k_mean)
+    )
     sigma_a = (r - e) / k
     sigma_b = (c - e) / n
     if form in ("1,1", "1,k"):
@@ -391,7 +419,7 @@ def _estimate(form: str, s: _MeanSquares):
         ok = den > _TINY * scale
         if form.startswith("A"):
             ok = ok & (np.asarray(s.n_groups) == 1)
-        if np.ndim(ok) == 0:        # one data set: skip the array machinery
+        if np.ndim(ok) == 0:  # one data set: skip the array machinery
             return float(num / den) if ok else float("nan")
         return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
 
@@ -399,10 +427,12 @@ def _estimate(form: str, s: _MeanSquares):
 def _undefined_reason(form: str, s: _MeanSquares) -> str:
     """Why :func:`_estimate` is NaN for these (scalar) mean squares, or ''."""
     if form.startswith("A") and s.n_groups > 1:
-        return (f"ICC({form}) undefined: the raters fall into {int(s.n_groups)} groups that share no unit "
-                "(e.g. separate scoring rooms), so differences between the groups' raters cannot be told "
-                "apart from differences between their units; use ICC(C,1)/ICC(C,k), or have some units "
-                "scored by raters of different groups")
+        return (
+            f"ICC({form}) undefined: the raters fall into {int(s.n_groups)} groups that share no unit "
+            "(e.g. separate scoring rooms), so differences between the groups' raters cannot be told "
+            "apart from differences between their units; use ICC(C,1)/ICC(C,k), or have some units "
+            "scored by raters of different groups"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         num, den, scale = _ratio_terms(form, s)
     if not np.isfinite(den):
@@ -410,8 +440,10 @@ def _undefined_reason(form: str, s: _MeanSquares) -> str:
     if not scale > 0:
         return f"ICC({form}) undefined: every score is the same, there is no variance to apportion"
     if not den > _TINY * scale:
-        return (f"ICC({form}) undefined: its variance components sum to {float(den):.3g} <= 0 (negative "
-                "estimates of unit or rater variance); the data show no reliable unit differences")
+        return (
+            f"ICC({form}) undefined: its variance components sum to {float(den):.3g} <= 0 (negative "
+            "estimates of unit or rater variance); the data show no reliable unit differences"
+        )
     return ""
 
 
@@ -462,8 +494,11 @@ def _analytic_interval(form: str, s: _MeanSquares, estimate: float, level: float
     if not np.isfinite(estimate):
         return nan, nan, df2, "no interval: the estimate is undefined"
     if np.isposinf(f_value):
-        exactly = ("every unit's ratings are equal" if form.startswith("1") else
-                   "the raters agree exactly apart from constant offsets")
+        exactly = (
+            "every unit's ratings are equal"
+            if form.startswith("1")
+            else "the raters agree exactly apart from constant offsets"
+        )
         return nan, nan, df2, f"no F interval: no residual variance ({exactly}), F is infinite"
     if not f_value > 0:
         return nan, nan, df2, "no F interval: no variance between units (F = 0)"
@@ -476,9 +511,13 @@ def _analytic_interval(form: str, s: _MeanSquares, estimate: float, level: float
     if not np.isfinite(high):
         return nan, nan, df2, "no F interval: the upper F limit gives no finite ICC"
     if not np.isfinite(low):
-        return nan, high, df2, ("the lower limit is unbounded: at the lower F limit the form's variance "
-                                "components sum to zero or less")
-    if not low < high:      # cannot happen for a monotone transform of F; never return it silently
+        return (
+            nan,
+            high,
+            df2,
+            ("the lower limit is unbounded: at the lower F limit the form's variance components sum to zero or less"),
+        )
+    if not low < high:  # cannot happen for a monotone transform of F; never return it silently
         return nan, nan, df2, f"no F interval: the limits came out as ({low:.4g}, {high:.4g})"
     return low, high, df2, ""
 
@@ -551,9 +590,16 @@ class ICCResult:
     def statistic(self) -> str:
         return f"icc_{self.form}"
 
-    def confidence_interval(self, level: float | None = None, method: str = "analytic", *,
-                            bootstrap: str = "bca", n_resamples: int = 1000,
-                            random_state=0, distribution: str = "normal") -> ConfidenceInterval:
+    def confidence_interval(
+        self,
+        level: float | None = None,
+        method: str = "analytic",
+        *,
+        bootstrap: str = "bca",
+        n_resamples: int = 1000,
+        random_state=0,
+        distribution: str = "normal",
+    ) -> ConfidenceInterval:
         """F-based (McGraw & Wong), bootstrap (units resampled) or jackknife interval.
 
         Where an interval does not exist (undefined estimate, no residual or no
@@ -589,10 +635,14 @@ class ICCResult:
         jack = self._resampler.jackknife() if bootstrap == "bca" else None
         ci = ci_from_bootstrap(self.estimate, reps, level, bootstrap, jack)
         if np.isnan(ci[0]) and np.isnan(ci[1]) and getattr(ci, "note", ""):
-            return ci                                   # already refused, with its reason
-        if not ci[1] - ci[0] > 1e-9 * max(1.0, abs(self.estimate)):     # round-off width is no width
-            return _interval(nan, nan, getattr(ci, "method", bootstrap) or bootstrap,
-                             f"no bootstrap interval: the resampled limits are ({ci[0]:.4g}, {ci[1]:.4g})")
+            return ci  # already refused, with its reason
+        if not ci[1] - ci[0] > 1e-9 * max(1.0, abs(self.estimate)):  # round-off width is no width
+            return _interval(
+                nan,
+                nan,
+                getattr(ci, "method", bootstrap) or bootstrap,
+                f"no bootstrap interval: the resampled limits are ({ci[0]:.4g}, {ci[1]:.4g})",
+            )
         return ci
 
     def jackknife_standard_error(self) -> float:
@@ -600,18 +650,33 @@ class ICCResult:
 
     def to_dict(self, level: float | None = None) -> dict:
         low, high = self.confidence_interval(level)[:2]
-        return {"form": self.form, "estimate": self.estimate, "standard_error": self.standard_error,
-                "F": self.F, "df1": self.df1, "df2": self.df2, "p_value": self.p_value,
-                "ci_low": low, "ci_high": high, "ci_df2": self.ci_df2, "n_units": self.n_units,
-                "n_raters": self.n_raters, "n_ratings": self.n_ratings, "n_rater_groups": self.n_rater_groups,
-                "estimator": self.estimator, "note": self.note}
+        return {
+            "form": self.form,
+            "estimate": self.estimate,
+            "standard_error": self.standard_error,
+            "F": self.F,
+            "df1": self.df1,
+            "df2": self.df2,
+            "p_value": self.p_value,
+            "ci_low": low,
+            "ci_high": high,
+            "ci_df2": self.ci_df2,
+            "n_units": self.n_units,
+            "n_raters": self.n_raters,
+            "n_ratings": self.n_ratings,
+            "n_rater_groups": self.n_rater_groups,
+            "estimator": self.estimator,
+            "note": self.note,
+        }
 
     def __repr__(self) -> str:
         low, high = self.analytic_ci
         note = f", note={self.note!r}" if self.note else ""
-        return (f"ICCResult(form={self.form!r}, estimate={self.estimate:.6g}, "
-                f"ci=({low:.4g}, {high:.4g}), F={self.F:.4g}, df=({self.df1:.4g}, {self.df2:.4g}), "
-                f"p_value={self.p_value:.4g}, n_units={self.n_units}, n_raters={self.n_raters}{note})")
+        return (
+            f"ICCResult(form={self.form!r}, estimate={self.estimate:.6g}, "
+            f"ci=({low:.4g}, {high:.4g}), F={self.F:.4g}, df=({self.df1:.4g}, {self.df2:.4g}), "
+            f"p_value={self.p_value:.4g}, n_units={self.n_units}, n_raters={self.n_raters}{note})"
+        )
 
 
 _F_METHOD = "F (McGraw & Wong)"
@@ -621,7 +686,7 @@ def _interval(low: float, high: float, method: str, note: str) -> ConfidenceInte
     """A ConfidenceInterval with its method and note."""
     try:
         return ConfidenceInterval(float(low), float(high), method=method, note=note)
-    except TypeError:       # a ConfidenceInterval of bounds only
+    except TypeError:  # a ConfidenceInterval of bounds only
         return ConfidenceInterval(float(low), float(high))
 
 
@@ -635,8 +700,9 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
 
     def build_balanced() -> UnitLevelStatistic:
         # complete designs: classic ANOVA sums, no normal equations to solve
-        return UnitLevelStatistic.from_units(_balanced_features(fit.values),
-                                             lambda t: _icc_balanced_from_totals(t, k, form))
+        return UnitLevelStatistic.from_units(
+            _balanced_features(fit.values), lambda t: _icc_balanced_from_totals(t, k, form)
+        )
 
     def build() -> UnitLevelStatistic:
         # features: 1, m, sum, sum^2/m, sum of squares, 1/m, m^2, per-rater value, per-rater count,
@@ -650,10 +716,21 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
         unit_sum = values @ np.ones(k)
         sq = (values**2) @ np.ones(k)
         outer = (present[:, :, None] * present[:, None, :] / m[:, None, None]).reshape(n, k * k)
-        features = np.column_stack([
-            np.ones(n), m, unit_sum, unit_sum**2 / m, sq, 1 / m, m**2,
-            values, present, outer, present * (unit_sum / m)[:, None],
-        ])
+        features = np.column_stack(
+            [
+                np.ones(n),
+                m,
+                unit_sum,
+                unit_sum**2 / m,
+                sq,
+                1 / m,
+                m**2,
+                values,
+                present,
+                outer,
+                present * (unit_sum / m)[:, None],
+            ]
+        )
         return UnitLevelStatistic.from_units(features, lambda t: _icc_from_totals(t, k, form))
 
     return LazyStatistic(build_balanced if fit.present is None and fit.values is not None else build)
@@ -663,7 +740,7 @@ def _balanced_totals(centred: np.ndarray) -> np.ndarray:
     """Sums over units of a complete design's unit features (see :func:`_balanced_features`)."""
     n, k = centred.shape
     flat = centred.ravel()
-    row_sums = centred @ np.ones(k)                 # matrix products: fast on a short row axis
+    row_sums = centred @ np.ones(k)  # matrix products: fast on a short row axis
     totals = np.empty(4 + k)
     totals[:4] = n, row_sums.sum(), row_sums @ row_sums, flat @ flat
     totals[4:] = np.ones(n) @ centred
@@ -683,7 +760,7 @@ def _balanced_mean_squares(t: np.ndarray, k: int) -> _MeanSquares:
     grand_sum = t[..., 1]
     sum_rows_sq = t[..., 2]
     sum_sq = t[..., 3]
-    col_sums = t[..., 4:4 + k]
+    col_sums = t[..., 4 : 4 + k]
     with np.errstate(divide="ignore", invalid="ignore"):
         total = n * k
         correction = grand_sum**2 / total
@@ -697,11 +774,21 @@ def _balanced_mean_squares(t: np.ndarray, k: int) -> _MeanSquares:
             ss_error = ss_error if ss_error > tiny else 0.0
             ss_rows = ss_rows if ss_rows > tiny else 0.0
         return _MeanSquares(
-            ms_rows=ss_rows / (n - 1), ms_cols=ss_cols / (k - 1), ms_error=ss_error / ((n - 1) * (k - 1)),
-            ms_between=ss_rows / (n - 1), ms_within=(ss_total - ss_rows) / (n * (k - 1)),
-            df_rows=n - 1, df_cols=k - 1, df_error=(n - 1) * (k - 1), df_within=n * (k - 1),
-            k_eff=np.float64(k), n_eff=n, n0=np.float64(k), k_mean=np.float64(k),
-            df_between=n - 1, n_groups=1,
+            ms_rows=ss_rows / (n - 1),
+            ms_cols=ss_cols / (k - 1),
+            ms_error=ss_error / ((n - 1) * (k - 1)),
+            ms_between=ss_rows / (n - 1),
+            ms_within=(ss_total - ss_rows) / (n * (k - 1)),
+            df_rows=n - 1,
+            df_cols=k - 1,
+            df_error=(n - 1) * (k - 1),
+            df_within=n * (k - 1),
+            k_eff=np.float64(k),
+            n_eff=n,
+            n0=np.float64(k),
+            k_mean=np.float64(k),
+            df_between=n - 1,
+            n_groups=1,
         )
 
 
@@ -720,10 +807,14 @@ def _icc_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
     inv_m_total = t[..., 5]
     m2_total = t[..., 6]
     o = 7
-    rater_sum = t[..., o:o + k]; o += k
-    n_j = t[..., o:o + k]; o += k
-    outer = t[..., o:o + k * k].reshape(t.shape[:-1] + (k, k)); o += k * k
-    cross = t[..., o:o + k]; o += k
+    rater_sum = t[..., o : o + k]
+    o += k
+    n_j = t[..., o : o + k]
+    o += k
+    outer = t[..., o : o + k * k].reshape(t.shape[:-1] + (k, k))
+    o += k * k
+    cross = t[..., o : o + k]
+    o += k
     with np.errstate(divide="ignore", invalid="ignore"):
         grand = grand_sum / total
         ss_total = sum_sq - total * grand**2
@@ -747,12 +838,21 @@ def _icc_from_totals(t: np.ndarray, k: int, form: str) -> np.ndarray:
         df_rows, df_cols = n - n_groups, k_used - n_groups
         df_error = total - n - k_used + n_groups
         ms = _MeanSquares(
-            ms_rows=r_rows / df_rows, ms_cols=r_cols / df_cols, ms_error=ss_error / df_error,
-            ms_between=ss_between / (n - 1), ms_within=ss_within / (total - n),
-            df_rows=df_rows, df_cols=df_cols, df_error=df_error, df_within=total - n,
-            k_eff=(total - k_used) / df_rows, n_eff=(total - n) / df_cols,
-            n0=(total - m2_total / total) / (n - 1), k_mean=n / inv_m_total,
-            df_between=n - 1, n_groups=n_groups,
+            ms_rows=r_rows / df_rows,
+            ms_cols=r_cols / df_cols,
+            ms_error=ss_error / df_error,
+            ms_between=ss_between / (n - 1),
+            ms_within=ss_within / (total - n),
+            df_rows=df_rows,
+            df_cols=df_cols,
+            df_error=df_error,
+            df_within=total - n,
+            k_eff=(total - k_used) / df_rows,
+            n_eff=(total - n) / df_cols,
+            n0=(total - m2_total / total) / (n - 1),
+            k_mean=n / inv_m_total,
+            df_between=n - 1,
+            n_groups=n_groups,
         )
         return _estimate(form, ms)
 
@@ -811,9 +911,11 @@ def _result(fit: _Fit, form: str, level: float) -> ICCResult:
     low, high, ci_df2, ci_note = _analytic_interval(form, s, estimate, level)
     if note and np.isfinite(f_value) and form.startswith("A") and s.n_groups > 1:
         note += "; the F test of no unit variance (as for ICC(C,·)) is still valid"
-    estimator = ("two-way ANOVA mean squares (McGraw & Wong 1996)" if fit.balanced else
-                 "Henderson Method III variance components (incomplete design); "
-                 "F tests and intervals approximate")
+    estimator = (
+        "two-way ANOVA mean squares (McGraw & Wong 1996)"
+        if fit.balanced
+        else "Henderson Method III variance components (incomplete design); F tests and intervals approximate"
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         components = {
             "units": (s.ms_rows - s.ms_error) / s.k_eff,
@@ -821,13 +923,27 @@ def _result(fit: _Fit, form: str, level: float) -> ICCResult:
             "residual": s.ms_error,
         }
     return ICCResult(
-        form=form, estimate=estimate, F=float(f_value),
-        df1=float(df1), df2=float(df2), p_value=p_value, n_units=fit.n, n_raters=fit.k,
-        n_ratings=fit.n_ratings, k=float(s.k_mean), balanced=bool(fit.balanced), estimator=estimator,
-        level=float(level), analytic_ci=(float(low), float(high)), dropped=fit.dropped,
+        form=form,
+        estimate=estimate,
+        F=float(f_value),
+        df1=float(df1),
+        df2=float(df2),
+        p_value=p_value,
+        n_units=fit.n,
+        n_raters=fit.k,
+        n_ratings=fit.n_ratings,
+        k=float(s.k_mean),
+        balanced=bool(fit.balanced),
+        estimator=estimator,
+        level=float(level),
+        analytic_ci=(float(low), float(high)),
+        dropped=fit.dropped,
         variance_components={key: float(v) for key, v in components.items()},
-        n_rater_groups=int(s.n_groups), ci_df2=float(ci_df2), note=note or ci_note,
-        _mean_squares=s, _resampler=_icc_resampler(fit, form),
+        n_rater_groups=int(s.n_groups),
+        ci_df2=float(ci_df2),
+        note=note or ci_note,
+        _mean_squares=s,
+        _resampler=_icc_resampler(fit, form),
     )
 
 
@@ -843,8 +959,20 @@ def icc_table(data, *, level: float = 0.95, categories=None) -> pd.DataFrame:
     for form in FORMS:
         res = _result(fit, form, level)
         low, high = res.analytic_ci
-        rows.append({"form": f"ICC({form})", "description": DESCRIPTIONS[form], "estimate": res.estimate,
-                     "F": res.F, "df1": res.df1, "df2": res.df2, "p_value": res.p_value,
-                     "ci_low": low, "ci_high": high, "ci_df2": res.ci_df2,
-                     "n_rater_groups": res.n_rater_groups, "note": res.note})
+        rows.append(
+            {
+                "form": f"ICC({form})",
+                "description": DESCRIPTIONS[form],
+                "estimate": res.estimate,
+                "F": res.F,
+                "df1": res.df1,
+                "df2": res.df2,
+                "p_value": res.p_value,
+                "ci_low": low,
+                "ci_high": high,
+                "ci_df2": res.ci_df2,
+                "n_rater_groups": res.n_rater_groups,
+                "note": res.note,
+            }
+        )
     return pd.DataFrame(rows)

@@ -28,6 +28,7 @@ Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a standard
 reliability measure for coding data. Communication Methods and Measures, 1, 77-89.
 Gwet, K. L. (2014). Handbook of Inter-Rater Reliability (4th ed.), ch. 5.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Union
@@ -92,12 +93,15 @@ def _ordinal_distance(marginals: np.ndarray) -> np.ndarray:
     """Krippendorff's ordinal metric from value frequencies ``(..., K)``."""
     cum = np.cumsum(marginals, axis=-1)
     # sum_{g=c..k} n_g - (n_c + n_k)/2 for c <= k, via cumulative sums
-    below = cum - marginals                      # sum_{g<c} n_g
-    upper = cum[..., None, :]                    # sum_{g<=k} n_g (column k)
-    lower = below[..., :, None]                  # sum_{g<c} n_g  (row c)
+    below = cum - marginals  # sum_{g<c} n_g
+    upper = cum[..., None, :]  # sum_{g<=k} n_g (column k)
+    lower = below[..., :, None]  # sum_{g<c} n_g  (row c)
     span = upper - lower - (marginals[..., :, None] + marginals[..., None, :]) / 2
-    span = np.where(np.arange(marginals.shape[-1])[:, None] <= np.arange(marginals.shape[-1])[None, :],
-                    span, np.swapaxes(span, -1, -2))
+    span = np.where(
+        np.arange(marginals.shape[-1])[:, None] <= np.arange(marginals.shape[-1])[None, :],
+        span,
+        np.swapaxes(span, -1, -2),
+    )
     return span**2
 
 
@@ -117,8 +121,9 @@ def _fixed_distance(level: Metric, values: np.ndarray) -> np.ndarray | None:
     if level == "ordinal":
         return None
     if callable(level):
-        d = np.asarray(level(np.broadcast_to(c, (values.size,) * 2), np.broadcast_to(k, (values.size,) * 2)),
-                       dtype=np.float64)
+        d = np.asarray(
+            level(np.broadcast_to(c, (values.size,) * 2), np.broadcast_to(k, (values.size,) * 2)), dtype=np.float64
+        )
         if d.shape != (values.size, values.size) or (d < 0).any() or not np.allclose(np.diag(d), 0):
             raise DataError("a custom metric must return non-negative distances, 0 for equal values")
         return d
@@ -194,7 +199,7 @@ def krippendorff_alpha(
     if level == "ordinal":
         ratings.require_order("ordinal alpha")
     if level in ("nominal", "ordinal"):
-        values = np.arange(ratings.n_categories, dtype=np.float64)   # distances need no score values
+        values = np.arange(ratings.n_categories, dtype=np.float64)  # distances need no score values
     else:
         name = f"{level} alpha" if isinstance(level, str) else "a custom alpha metric"
         values = np.asarray(ratings.require_numeric(name), dtype=np.float64)
@@ -227,9 +232,7 @@ def krippendorff_alpha(
     # irrCAC 1.4: the sampled units (any rating) give n/N and the t df; n' pairable units the variance
     n_sampled = n + int(dropped.get("fewer than 2 ratings", 0))
     if finite_population is not None and finite_population < n_sampled:
-        raise DataError(
-            f"finite_population ({finite_population}) is smaller than the {n_sampled} units analysed"
-        )
+        raise DataError(f"finite_population ({finite_population}) is smaller than the {n_sampled} units analysed")
     fpc = 1.0 if finite_population is None else 1 - n_sampled / finite_population
     if fixed is not None:
         standard_error = _gwet_alpha_se(counts, m, weight, 1 - fixed / delta_max, fpc)
@@ -238,8 +241,9 @@ def krippendorff_alpha(
         standard_error = resampler.jackknife_se() * np.sqrt(fpc)
         se_method = "jackknife over units (ordinal distances depend on the marginals)"
     null_se = _alpha_null_se(m, weight, marg / total, delta, d_exp) * np.sqrt(fpc)
-    estimate, standard_error, null_se = (0.0 if np.isfinite(x) and abs(x) < ROUNDOFF else float(x)
-                                         for x in (estimate, standard_error, null_se))
+    estimate, standard_error, null_se = (
+        0.0 if np.isfinite(x) and abs(x) < ROUNDOFF else float(x) for x in (estimate, standard_error, null_se)
+    )
     z = estimate / null_se if null_se > 0 else float("nan")
     return AgreementResult(
         statistic="krippendorff_alpha",
@@ -256,16 +260,26 @@ def krippendorff_alpha(
         p_value=p_value_from_z(z, alternative),
         se_method=se_method,
         finite_population=finite_population,
-        details={"level": level_name, "D_o": d_obs, "D_e": d_exp, "coincidences": o.tolist(), "z": z,
-                 "standard_error_null": null_se, "n_pairable": n, "test": _ALPHA_TEST},
+        details={
+            "level": level_name,
+            "D_o": d_obs,
+            "D_e": d_exp,
+            "coincidences": o.tolist(),
+            "z": z,
+            "standard_error_null": null_se,
+            "n_pairable": n,
+            "test": _ALPHA_TEST,
+        },
         _resampler=resampler,
         n_sampled=n_sampled,
         interval_kind="chance_corrected",
     )
 
 
-_ALPHA_TEST = ("z = estimate / SE0, SE0 from the variance of D_e - D_o under H0 of independent "
-               "pairable values (i.i.d. from the coincidence marginals, distances held fixed)")
+_ALPHA_TEST = (
+    "z = estimate / SE0, SE0 from the variance of D_e - D_o under H0 of independent "
+    "pairable values (i.i.d. from the coincidence marginals, distances held fixed)"
+)
 
 
 def _alpha_null_se(m, weight, pi, delta, d_exp) -> float:

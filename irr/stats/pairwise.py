@@ -5,6 +5,7 @@ All pair contingency tables come from one product: with the one-hot matrix
 there is no loop over units and none over pairs for the algebra (tables,
 weighted kappa and its Fleiss-Cohen-Everitt SE are batched as (P, K, K) arrays).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,7 @@ import pandas as pd
 from irr.errors import InsufficientDataError
 from irr.stats._ratings import as_ratings
 from irr.stats._weights import agreement_weights
-from irr.stats.chance_corrected import weighted_kappa_tables
+from irr.stats.chance_corrected import weighted_kappa_from_tables
 
 __all__ = ["pairwise_table", "pair_tables"]
 
@@ -40,13 +41,13 @@ def pair_tables(data, *, categories=None) -> tuple[np.ndarray, np.ndarray, np.nd
     gram = np.zeros((r * k, r * k))
     column = np.arange(r) * k
     for start in range(0, n, _BLOCK_UNITS):
-        block = codes[start:start + _BLOCK_UNITS]
+        block = codes[start : start + _BLOCK_UNITS]
         rows, raters = np.nonzero(block >= 0)
         onehot = np.zeros((block.shape[0], r * k), dtype=np.float32)
         onehot[rows, column[raters] + block[rows, raters]] = 1.0
         gram += (onehot.T @ onehot).astype(np.float64)
     first, second = np.triu_indices(r, k=1)
-    blocks = gram.reshape(r, k, r, k).transpose(0, 2, 1, 3)      # (r, r, K, K)
+    blocks = gram.reshape(r, k, r, k).transpose(0, 2, 1, 3)  # (r, r, K, K)
     tables = np.rint(blocks[first, second]).astype(np.int64)
     return first, second, tables
 
@@ -97,15 +98,16 @@ def pairwise_table(
         p = tables / n[:, None, None]
         exact = np.trace(p, axis1=1, axis2=2)
         adjacent = (p * near).sum(axis=(1, 2))
-    kappa, kappa_se = weighted_kappa_tables(tables, w)
+    kappa, kappa_se = weighted_kappa_from_tables(tables, w)
     labels = ratings.rater_labels
-    return pd.DataFrame({
-        "rater_a": labels[first],
-        "rater_b": labels[second],
-        "n": n.astype(np.int64),
-        "exact": exact,
-        "adjacent": adjacent,
-        "kappa": kappa,
-        "kappa_se": kappa_se,
-    })
-
+    return pd.DataFrame(
+        {
+            "rater_a": labels[first],
+            "rater_b": labels[second],
+            "n": n.astype(np.int64),
+            "exact": exact,
+            "adjacent": adjacent,
+            "kappa": kappa,
+            "kappa_se": kappa_se,
+        }
+    )

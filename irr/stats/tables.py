@@ -3,126 +3,42 @@
 The per-task / per-dimension / per-district tables of the reports are built
 here, so every report computes its numbers the same way.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from irr.errors import DataError, IrrError
 from irr.stats._ratings import Ratings, Scale
+from irr.stats.registry import DEFAULT_COEFFICIENTS, CoefficientSpec, coefficient_names, parse_coefficient
 
-__all__ = ["agreement_table", "COEFFICIENTS", "parse_coefficient"]
-
-DEFAULT_COEFFICIENTS = (
-    "percent_agreement",
-    "adjacent_agreement",
-    "fleiss_kappa",
-    "gwet_ac:quadratic",
-    "krippendorff_alpha:ordinal",
-    "icc:A,1",
-)
+# COEFFICIENTS is computed from the registry on access (module __getattr__)
+__all__ = ["agreement_table", "COEFFICIENTS", "DEFAULT_COEFFICIENTS", "parse_coefficient"]  # noqa: F822
 
 
-@dataclass(frozen=True)
-class CoefficientSpec:
-    """A coefficient name with its one option (weights, level or ICC form)."""
-
-    name: str
-    option: str | None
-    label: str
-    call: Callable[[Ratings], Any]
-
-
-def _chance_corrected(name: str) -> Callable:
-    from irr.stats import chance_corrected
-
-    return getattr(chance_corrected, name)
-
-
-def _weighted(name: str, label: str, option: str | None) -> CoefficientSpec:
-    weights = option or "identity"
-    if name == "gwet_ac":
-        label = "gwet_ac1" if weights == "identity" else "gwet_ac2"
-    text = label if weights == "identity" else f"{label} ({weights})"
-    return CoefficientSpec(
-        name, option, text, lambda r: _chance_corrected(name)(r, weights=None if weights == "identity" else weights)
-    )
-
-
-def parse_coefficient(spec: str) -> CoefficientSpec:
-    """Parse ``"name"`` or ``"name:option"``.
-
-    Names: ``percent_agreement``, ``adjacent_agreement`` (within one point),
-    ``cohen_kappa``, ``scott_pi``, ``fleiss_kappa``, ``conger_kappa``,
-    ``brennan_prediger``, ``gwet_ac`` (option: ``linear`` / ``quadratic``
-    weights), ``krippendorff_alpha`` (option: level, default ``ordinal``) and
-    ``icc`` (option: form, default ``A,1``).
-
-    >>> parse_coefficient("gwet_ac:quadratic").label
-    'gwet_ac2 (quadratic)'
-    """
-    name, _, option = spec.strip().partition(":")
-    option = option.strip() or None
-    if name == "percent_agreement":
-        return CoefficientSpec(name, option, "percent_agreement",
-                               lambda r: _chance_corrected("percent_agreement")(r, tolerance=float(option or 0)))
-    if name == "adjacent_agreement":
-        return CoefficientSpec(name, option, "adjacent_agreement",
-                               lambda r: _chance_corrected("percent_agreement")(r, tolerance=float(option or 1)))
-    if name in ("cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa", "brennan_prediger", "gwet_ac"):
-        return _weighted(name, name, option)
-    if name in ("gwet_ac1", "gwet_ac2"):
-        return _weighted("gwet_ac", name, option or ("quadratic" if name == "gwet_ac2" else None))
-    if name == "krippendorff_alpha":
-        level = option or "ordinal"
-
-        def alpha(r: Ratings):
-            from irr.stats.krippendorff import krippendorff_alpha
-
-            return krippendorff_alpha(r, level=level)
-
-        return CoefficientSpec(name, level, f"krippendorff_alpha ({level})", alpha)
-    if name == "icc":
-        form = option or "A,1"
-
-        def intraclass(r: Ratings):
-            from irr.stats.icc import icc
-
-            return icc(r, form=form)
-
-        return CoefficientSpec(name, form, f"icc ({form})", intraclass)
-    raise DataError(
-        f"unknown coefficient {spec!r}; choose from percent_agreement, adjacent_agreement, "
-        "cohen_kappa, scott_pi, fleiss_kappa, conger_kappa, brennan_prediger, gwet_ac[:weights], "
-        "krippendorff_alpha[:level], icc[:form]"
-    )
-
-
-COEFFICIENTS = (
-    "percent_agreement", "adjacent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa",
-    "conger_kappa", "brennan_prediger", "gwet_ac", "gwet_ac1", "gwet_ac2",
-    "krippendorff_alpha", "icc",
-)
+def __getattr__(name: str):
+    # COEFFICIENTS: the names registered now (a registration after import is included)
+    if name == "COEFFICIENTS":
+        return coefficient_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _is_scale_mapping(categories: Mapping) -> bool:
     """A mapping label -> numeric value/None declares one scale; group -> scale maps groups."""
     values = list(categories.values())
     return bool(values) and all(
-        v is None or (isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
-        for v in values
+        v is None or (isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))) for v in values
     )
 
 
 def _scale_for(categories: Any, key: tuple) -> Any:
-    if categories is None or isinstance(categories, (list, tuple, np.ndarray, pd.Index, Scale,
-                                                     pd.CategoricalDtype)):
+    if categories is None or isinstance(categories, (list, tuple, np.ndarray, pd.Index, Scale, pd.CategoricalDtype)):
         return categories
     if isinstance(categories, Mapping):
-        if _is_scale_mapping(categories):         # {'blank': None, 1: 1, ...}: one scale for all groups
+        if _is_scale_mapping(categories):  # {'blank': None, 1: 1, ...}: one scale for all groups
             return categories
         lookup = key[0] if len(key) == 1 else key
         return categories.get(lookup)
@@ -159,8 +75,10 @@ def agreement_table(
     by : column name(s), optional
         One table row per group x coefficient (e.g. ``["task_id", "dimension"]``).
     coefficients : sequence of str
-        Specs parsed by :func:`parse_coefficient`, e.g. ``"fleiss_kappa"``,
-        ``"gwet_ac:quadratic"``, ``"krippendorff_alpha:interval"``, ``"icc:C,1"``.
+        Specs parsed by :func:`~irr.stats.parse_coefficient`, e.g. ``"fleiss_kappa"``,
+        ``"gwet_ac:quadratic"``, ``"krippendorff_alpha:interval"``, ``"icc:C,1"``
+        (names: :func:`~irr.stats.coefficient_names`; default
+        :data:`~irr.stats.DEFAULT_COEFFICIENTS`).
     ci : {"analytic", "bootstrap", "jackknife", None}
         Interval method (``None``: no interval columns filled).
     level : float
@@ -205,15 +123,29 @@ def agreement_table(
         key = key if isinstance(key, tuple) else (key,)
         base = dict(zip(by_cols, key))
         try:
-            ratings = Ratings.from_long(sub, unit=unit, rater=rater, score=score,
-                                        categories=_scale_for(categories, key))
+            ratings = Ratings.from_long(
+                sub, unit=unit, rater=rater, score=score, categories=_scale_for(categories, key)
+            )
         except IrrError as exc:
             rows.extend({**base, "coefficient": s.label, "note": str(exc)} for s in specs)
             continue
         for spec in specs:
             rows.append({**base, **_one_row(spec, ratings, ci, level, n_resamples, random_state)})
-    columns = [*by_cols, "coefficient", "estimate", "standard_error", "ci_low", "ci_high",
-               "ci_method", "p_value", "n_units", "n_raters", "n_ratings", "dropped", "note"]
+    columns = [
+        *by_cols,
+        "coefficient",
+        "estimate",
+        "standard_error",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "p_value",
+        "n_units",
+        "n_raters",
+        "n_ratings",
+        "dropped",
+        "note",
+    ]
     out = pd.DataFrame(rows).reindex(columns=columns)
     for col in ("n_units", "n_raters", "n_ratings"):
         out[col] = out[col].astype("Int64")
@@ -236,13 +168,12 @@ def _one_row(spec: CoefficientSpec, ratings: Ratings, ci, level, n_resamples, ra
         n_ratings=result.n_ratings,
         dropped="; ".join(f"{k}: {v}" for k, v in result.dropped.items()) or "",
     )
-    notes = [getattr(result, "note", "")]   # e.g. why an ICC is undefined
+    notes = [getattr(result, "note", "")]  # e.g. why an ICC is undefined
     if ci is not None:
         try:
             kwargs = {"n_resamples": n_resamples, "random_state": random_state} if ci == "bootstrap" else {}
             interval = result.confidence_interval(level, method=ci, **kwargs)
-            row.update(ci_low=interval[0], ci_high=interval[1],
-                       ci_method=getattr(interval, "method", "") or ci)
+            row.update(ci_low=interval[0], ci_high=interval[1], ci_method=getattr(interval, "method", "") or ci)
             notes.append(getattr(interval, "note", ""))
         except IrrError as exc:
             notes.append(f"no {ci} interval: {exc}")

@@ -12,6 +12,14 @@
 * Condition codes (``blank``, ``off_topic``, ...) are stored as such: their
   rows have no score (``score`` NULL) and a ``condition_code``.
 * SQL is built only with parameters.
+
+The store does not read files: :func:`irr.io.ingest` reads and validates a
+score sheet and hands the :class:`~irr.io.Submission` to
+:meth:`Store.write_submission`, the store's write API (with
+:meth:`Store.session` and :meth:`Store.stored_column_map`).
+
+numpy and pandas are imported by the methods that need them, so that opening
+a store and listing its sessions (``irr sessions``) stays quick.
 """
 from __future__ import annotations
 
@@ -24,21 +32,23 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping
 
-import numpy as np
-import pandas as pd
-
-from irr import __version__
+from irr._version import __version__
 from irr.errors import (
     ConflictError, IrrError, NotFoundError, Problem, StoreBusyError, StoreError, SubmissionError,
 )
-from irr.io.submissions import Submission, read_manifest, read_submission
-from irr.model.bank import Bank, load_bank
-from irr.model.session import Session, session_from_mapping
-from irr.stats import Ratings
 
-__all__ = ["Store", "IngestResult", "STORE_ENV", "SCHEMA_VERSION"]
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from irr.io.submissions import Submission
+    from irr.model.bank import Bank
+    from irr.model.session import Session
+    from irr.stats import Ratings
+
+__all__ = ["Store", "IngestResult", "STORE_ENV", "DEFAULT_STORE", "SCHEMA_VERSION"]
 
 STORE_ENV = "IRR_STORE"
 DEFAULT_STORE = "irr-store.sqlite"
@@ -236,6 +246,7 @@ class Store:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA temp_store=MEMORY")     # the rows being ingested (see _insert_scores)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not an irr store ({exc}); choose another --store path") from None
@@ -268,14 +279,20 @@ class Store:
         finally:
             self._conn.execute("COMMIT")
 
-    def _write(self):
+    def _write(self, *, foreign_keys: bool = True):
+        """One write transaction (``BEGIN IMMEDIATE``); ``foreign_keys=False`` turns SQLite's
+        foreign-key checks off for it (the pragma cannot change inside a transaction)."""
         store = self
 
         class _Txn:
             def __enter__(self_inner):
+                if not foreign_keys:
+                    store._conn.execute("PRAGMA foreign_keys=OFF")
                 try:
                     store._conn.execute("BEGIN IMMEDIATE")
                 except sqlite3.OperationalError as exc:
+                    if not foreign_keys:
+                        store._conn.execute("PRAGMA foreign_keys=ON")
                     if "locked" in str(exc) or "busy" in str(exc):
                         raise StoreBusyError(
                             f"the store {store.path} is busy: another process has been writing for more than "
@@ -283,10 +300,11 @@ class Store:
                     raise
 
             def __exit__(self_inner, exc_type, exc, tb):
-                if exc_type is None:
-                    store._conn.execute("COMMIT")
-                else:
-                    store._conn.execute("ROLLBACK")
+                try:
+                    store._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+                finally:
+                    if not foreign_keys:
+                        store._conn.execute("PRAGMA foreign_keys=ON")
                 return False
 
         return _Txn()
@@ -300,70 +318,51 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -------------------------------------------------------------- ingest
-    def ingest(
-        self,
-        files: Sequence[str | os.PathLike] | str | os.PathLike,
-        session: Session | Mapping | str | os.PathLike,
-        *,
-        bank: Bank | None = None,
-        column_map: Mapping[str, str] | None = None,
-        encoding: str | None = None,
-        replace: bool = False,
-        dry_run: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> list[IngestResult]:
-        """Validate and store score files of one session, one transaction per file.
+    # --------------------------------------------------------------- write
+    def session(self, session_id: str) -> Session:
+        """The manifest of a session the store holds (:class:`~irr.errors.NotFoundError` if none)."""
+        from irr.model.session import Session
 
-        ``session`` is a :class:`Session`, a dict of its fields, or the path of
-        a manifest YAML.  A session already in the store keeps its manifest.
-        Column maps combine, later winning: the map stored with the session
-        (whether it is named by id or by its manifest), the manifest's
-        ``column_map``, then ``column_map`` given here; the result is remembered
-        for the session.  ``progress(done, total)`` is called as batches of
-        scores are stored.
-
-        A file is rejected (:class:`~irr.errors.SubmissionError`) if the session
-        already holds any of its scores from another file: the same rater,
-        work, task, dimension and read type (:data:`~irr.model.session.SCORE_KEY`;
-        a second read of a paper as 'backread' or 'consensus' is a different
-        score).  With ``replace=True`` the rows of the file being replaced do
-        not count.
-        """
-        files = [files] if isinstance(files, (str, os.PathLike)) else list(files)
-        manifest = self._resolve_session(session)
-        stored = self._stored_column_map(manifest.id)
-        merged = {**stored, **manifest.column_map, **(column_map or {})}
-        if merged != manifest.column_map:
-            manifest = manifest.model_copy(update={"column_map": merged})
-        bank = bank or load_bank()
-        results = []
-        for file in files:
-            submission = read_submission(file, bank, manifest, encoding=encoding)
-            results.append(self._store_file(submission, manifest, replace, dry_run, progress))
-        return results
-
-    def _stored_column_map(self, session_id: str) -> dict[str, str]:
-        row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        return json.loads(row[0]) if row is not None else {}
-
-    def _resolve_session(self, session) -> Session:
-        if isinstance(session, Session):
-            return session
-        if isinstance(session, Mapping):
-            return session_from_mapping({k: v for k, v in session.items() if v is not None}, "--session")
-        path = Path(session)
-        if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-            return read_manifest(path)
         known = self._conn.execute("SELECT id, kind, date, region, facilitator, description, column_map "
-                                   "FROM sessions WHERE id = ?", (str(session),)).fetchone()
+                                   "FROM sessions WHERE id = ?", (str(session_id),)).fetchone()
         if known is None:
-            raise NotFoundError(f"session '{session}' is not in the store {self.path}; give a manifest "
+            raise NotFoundError(f"session '{session_id}' is not in the store {self.path}; give a manifest "
                                 "(--session session.yaml) or --kind and --date for a new session")
         return Session(id=known[0], kind=known[1], date=known[2], region=known[3], facilitator=known[4],
                        description=known[5], column_map=json.loads(known[6]))
 
-    def _store_file(self, sub: Submission, session: Session, replace: bool, dry_run: bool, progress) -> IngestResult:
+    def stored_column_map(self, session_id: str) -> dict[str, str]:
+        """The column map remembered for a session (``{}`` for a session the store does not hold)."""
+        row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return json.loads(row[0]) if row is not None else {}
+
+    def write_submission(
+        self,
+        submission: Submission,
+        session: Session,
+        *,
+        replace: bool = False,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestResult:
+        """Store one validated file's scores in one transaction (``BEGIN IMMEDIATE``).
+
+        The store's write API, called by :func:`irr.io.ingest` (which reads and
+        validates the file).
+
+        * A file whose SHA-256 the session already holds: ``unchanged``, nothing written.
+        * A changed file of the same name: :class:`~irr.errors.ConflictError`
+          unless ``replace=True``, which swaps its rows in the same transaction.
+        * Scores the session already holds from another file (same rater, work,
+          task, dimension and read type, :data:`~irr.model.session.SCORE_KEY`):
+          :class:`~irr.errors.SubmissionError` naming the other file and rows.
+        * ``dry_run=True``: every check above, nothing written (``validated``).
+
+        The session is created (or its ``column_map`` merged into the stored
+        one) in the same transaction.  ``progress(done, total)`` is called as
+        batches of scores are stored.
+        """
+        sub = submission
         n_scores = len(sub.scores)
         base = dict(file=sub.name, session=session.id, n_rows=sub.n_rows, n_scores=n_scores, sha256=sub.sha256,
                     n_not_scored=sub.n_not_scored, n_condition_coded=sub.n_condition_coded,
@@ -383,7 +382,9 @@ class Store:
                 self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
             return IngestResult(action="validated", **base)
         action = "replaced" if previous is not None else "ingested"
-        with self._write():
+        # the rater, work and file ids of the new rows are made in this transaction, so SQLite's
+        # per-row foreign-key lookups (a quarter of the insert time) would only re-check them
+        with self._write(foreign_keys=False):
             self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
             self._upsert_session(session)
             if previous is not None:
@@ -405,6 +406,9 @@ class Store:
 
     def _lookup(self, table: str, column: str, values) -> np.ndarray:
         """Ids of values in a code/term table, -1 where absent (nothing is inserted)."""
+        import numpy as np
+        import pandas as pd
+
         assert (table, column) in (("raters", "code"), ("works", "code"), ("terms", "value"))
         codes, unique = pd.factorize(pd.Series(values).astype(str))
         mapping: dict[str, int] = {}
@@ -422,6 +426,9 @@ class Store:
         lookups whether the store knows the file's raters and works; only then are the session's score
         keys read as columns (one aggregate per column) and matched by a vectorised merge.
         """
+        import numpy as np
+        import pandas as pd
+
         term = self._conn.execute("SELECT id FROM terms WHERE value = ?", (session_id,)).fetchone()
         if term is None or self._conn.execute("SELECT 1 FROM scores WHERE session = ? LIMIT 1",
                                               term).fetchone() is None:
@@ -479,22 +486,33 @@ class Store:
             self._conn.execute("UPDATE sessions SET column_map = ? WHERE id = ?", (json.dumps(merged), s.id))
 
     def _intern(self, table: str, codes: pd.Series) -> np.ndarray:
-        """Integer ids for rater/work codes (inserting new ones)."""
+        """Integer ids for rater/work codes (inserting new ones); each distinct code is looked up once."""
+        import numpy as np
+        import pandas as pd
+
         assert table in ("raters", "works")
-        unique = pd.unique(codes)
+        positions, unique = pd.factorize(codes)
+        unique = [str(c) for c in unique]
         self._conn.executemany(f"INSERT OR IGNORE INTO {table} (code) VALUES (?)", ((c,) for c in unique))
-        mapping = {}
+        mapping: dict[str, int] = {}
         chunk = 900  # SQLite's parameter limit
         for start in range(0, len(unique), chunk):
-            part = list(unique[start:start + chunk])
+            part = unique[start:start + chunk]
             marks = ",".join("?" * len(part))
             mapping.update(self._conn.execute(f"SELECT code, id FROM {table} WHERE code IN ({marks})", part))
-        return codes.map(mapping).to_numpy(dtype=np.int64)
+        return np.array([mapping[c] for c in unique] or [-1], dtype=np.int64)[positions]
 
-    def _term_ids(self, columns: Mapping[str, pd.Series]) -> dict[str, np.ndarray]:
-        """Ids in `terms` for the values of several text columns (inserting new values)."""
-        factorized = {name: pd.factorize(col.astype(str)) for name, col in columns.items()}
-        values = sorted({v for _, uniques in factorized.values() for v in uniques})
+    def _term_ids(self, columns: Mapping[str, pd.Series | str]) -> dict[str, np.ndarray | int]:
+        """Ids in `terms` for the values of several text columns (inserting new values).
+
+        A column given as one string (the same value on every row) gets one id, not an array.
+        """
+        import numpy as np
+        import pandas as pd
+
+        factorized = {name: (None, [col]) if isinstance(col, str) else pd.factorize(col.astype(str))
+                      for name, col in columns.items()}
+        values = sorted({str(v) for _, uniques in factorized.values() for v in uniques})
         self._conn.executemany("INSERT OR IGNORE INTO terms (value) VALUES (?)", ((v,) for v in values))
         mapping: dict[str, int] = {}
         chunk = 900  # SQLite's parameter limit
@@ -502,64 +520,103 @@ class Store:
             part = values[start:start + chunk]
             marks = ",".join("?" * len(part))
             mapping.update(self._conn.execute(f"SELECT value, id FROM terms WHERE value IN ({marks})", part))
-        return {name: np.array([mapping[v] for v in uniques], dtype=np.int64)[codes]
-                for name, (codes, uniques) in factorized.items()}
+        out: dict[str, np.ndarray | int] = {}
+        for name, (codes, uniques) in factorized.items():
+            ids = np.array([mapping[str(v)] for v in uniques], dtype=np.int64)
+            out[name] = int(ids[0]) if codes is None or ids.size == 1 else ids[codes]
+        return out
 
     def _insert_scores(self, file_id, session_id, sub: Submission, raters, works, progress) -> None:
+        import numpy as np
+
         df = sub.scores
         n = len(df)
         flags = (df[list(sub.flag_columns)].to_json(orient="records", lines=True).splitlines()
-                 if sub.flag_columns else [None] * n)
+                 if sub.flag_columns else None)
         ids = self._term_ids({
-            "session": pd.Series([session_id] * n), "task": df["task_id"], "rubric": df["rubric_id"],
+            "session": session_id, "task": df["task_id"], "rubric": df["rubric_id"],
             "dimension": df["dimension"], "condition_code": df["condition_code"], "read_type": df["read_type"],
             "rater_district": df["rater_district"],
             "rater_role": df["rater_role"], "work_district": df["work_district"], "school": df["school"],
         })
         score = df["score"].array
-        if score.isna().any():      # condition-coded rows have no score: NULL
-            scores = [None if missing else int(v) for v, missing in zip(score.to_numpy(dtype=np.int64, na_value=0),
-                                                                         score.isna())]
+        missing = np.asarray(score.isna())
+        if missing.any():      # condition-coded rows have no score: NULL
+            coded = score.to_numpy(dtype=np.int64, na_value=0).astype(object)
+            coded[missing] = None
+            scores = coded.tolist()
         else:
-            scores = score.to_numpy(dtype=np.int64).tolist()
-        rows = zip(
-            itertools.repeat(file_id, n), ids["session"].tolist(), raters.tolist(), works.tolist(),
-            ids["task"].tolist(), ids["rubric"].tolist(), df["rubric_version"].tolist(), ids["dimension"].tolist(),
-            scores, ids["condition_code"].tolist(), ids["read_type"].tolist(), ids["rater_district"].tolist(),
-            ids["rater_role"].tolist(), ids["work_district"].tolist(), ids["school"].tolist(),
-            df["timestamp"].tolist(), flags, df["source_line"].tolist(),
-        )
-        sql = ("INSERT INTO scores (file_id, session, rater, work, task, rubric, rubric_version, dimension, score, "
-               "condition_code, read_type, rater_district, rater_role, work_district, school, timestamp, flags, "
-               "source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            scores = score.to_numpy(dtype=np.int64)
+        stamps = df["timestamp"]
+        timestamps = "" if (stamps == "").all() else stamps.tolist()
+
+        def column(values):
+            # a value the same on every row is one value, not a list
+            if values is None or isinstance(values, (int, str, list)):
+                return values
+            values = np.asarray(values)
+            if values.size and (values == values[0]).all():
+                return values[0].item()
+            return values.tolist()
+
+        values = {
+            "file_id": file_id, "session": column(ids["session"]), "rater": column(raters), "work": column(works),
+            "task": column(ids["task"]), "rubric": column(ids["rubric"]),
+            "rubric_version": column(df["rubric_version"].to_numpy()), "dimension": column(ids["dimension"]),
+            "score": column(scores), "condition_code": column(ids["condition_code"]),
+            "read_type": column(ids["read_type"]), "rater_district": column(ids["rater_district"]),
+            "rater_role": column(ids["rater_role"]), "work_district": column(ids["work_district"]),
+            "school": column(ids["school"]), "timestamp": timestamps, "flags": flags,
+            "source_line": df["source_line"].tolist(),   # always a list: a row per score
+        }
+        # The columns that vary go row by row into a temporary table; the ones the same on every row
+        # are bound once in the INSERT ... SELECT that copies the rows into `scores` (18 bound values
+        # a row cost a third more than the ~5 that vary). Column names come from the dict above only.
+        varying = [name for name, v in values.items() if isinstance(v, list)]
+        constants = {name: v for name, v in values.items() if name not in varying}
+        self._conn.execute("DROP TABLE IF EXISTS temp.ingest_rows")
+        self._conn.execute(f"CREATE TEMP TABLE ingest_rows ({', '.join(varying)})")
+        rows = zip(*(values[name] for name in varying))
+        insert = f"INSERT INTO temp.ingest_rows VALUES ({', '.join('?' * len(varying))})"
         batch = 100_000
         done = 0
-        while True:
-            block = list(itertools.islice(rows, batch))
-            if not block:
-                break
-            self._conn.executemany(sql, block)
-            done += len(block)
+        while done < n:
+            self._conn.executemany(insert, itertools.islice(rows, batch))   # pulls the rows: no batch list
+            done = min(done + batch, n)
             if progress:
                 progress(done, n)
+        names = list(values)
+        self._conn.execute(
+            f"INSERT INTO scores ({', '.join(names)}) SELECT "
+            + ", ".join(f":{name}" if name in constants else name for name in names)
+            + " FROM temp.ingest_rows ORDER BY rowid", constants)
+        self._conn.execute("DROP TABLE temp.ingest_rows")
 
     # --------------------------------------------------------------- query
+    _SESSIONS_QUERY = """
+        SELECT s.id AS session_id, s.kind, s.date, s.region, s.facilitator,
+               (SELECT COUNT(*) FROM files f WHERE f.session_id = s.id) AS files,
+               COUNT(sc.file_id) AS scores, COUNT(DISTINCT sc.rater) AS raters,
+               COUNT(DISTINCT sc.work) AS works, COUNT(DISTINCT sc.task) AS tasks
+        FROM sessions s LEFT JOIN terms t ON t.value = s.id LEFT JOIN scores sc ON sc.session = t.id
+        GROUP BY s.id ORDER BY s.date, s.id"""
+
+    def session_table(self) -> tuple[list[str], list[tuple]]:
+        """The rows of :meth:`sessions` as plain tuples with their column names (no pandas)."""
+        cursor = self._conn.execute(self._SESSIONS_QUERY)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
     def sessions(self) -> pd.DataFrame:
         """One row per session with counts of files, scores, raters, works and tasks."""
-        query = """
-            SELECT s.id AS session_id, s.kind, s.date, s.region, s.facilitator,
-                   (SELECT COUNT(*) FROM files f WHERE f.session_id = s.id) AS files,
-                   COUNT(sc.file_id) AS scores, COUNT(DISTINCT sc.rater) AS raters,
-                   COUNT(DISTINCT sc.work) AS works, COUNT(DISTINCT sc.task) AS tasks
-            FROM sessions s LEFT JOIN terms t ON t.value = s.id LEFT JOIN scores sc ON sc.session = t.id
-            GROUP BY s.id ORDER BY s.date, s.id"""
-        return pd.read_sql_query(query, self._conn)
+        import pandas as pd
 
-    def session(self, session_id: str) -> Session:
-        return self._resolve_session(session_id)
+        columns, rows = self.session_table()
+        return pd.DataFrame.from_records(rows, columns=columns)
 
     def files(self, session: str | None = None) -> pd.DataFrame:
         """Ingested files with their SHA-256 (provenance for reports)."""
+        import pandas as pd
+
         query = "SELECT session_id, name, sha256, layout, n_rows, n_scores, ingested_at FROM files"
         params: tuple = ()
         if session is not None:
@@ -591,6 +648,9 @@ class Store:
         tables are read in one transaction, so a file ingested or replaced by
         another process meanwhile is seen whole or not at all.
         """
+        import numpy as np
+        import pandas as pd
+
         unknown = set(filters) - set(self._FILTERS)
         if unknown:
             raise StoreError(f"unknown filter(s) {sorted(unknown)}; use {sorted(self._FILTERS)}")
@@ -638,6 +698,8 @@ class Store:
 
     def _read_columns(self, numbers: list[str], texts: list[str], filters) -> dict[str, np.ndarray]:
         """Columns of the selected score rows, aggregated by SQLite in windows of rowids."""
+        import numpy as np
+
         where = self._where_sql(filters)
         params = self._where_params(filters)
         # score is NULL on condition-coded rows; group_concat would skip it (0 is masked by the caller)
@@ -691,11 +753,16 @@ class Store:
     @staticmethod
     def _blank_term(terms) -> int:
         """The id of the term '' (the condition code of a row with a score); -1 if there is none."""
+        import numpy as np
+
         found = np.flatnonzero(np.asarray(terms == "", dtype=bool))
         return int(found[0]) if found.size else -1
 
     def _table_values(self, table: str, column: str) -> pd.api.extensions.ExtensionArray:
         """A small table's text column as a string array indexed by id (``.take(ids)`` maps ids to text)."""
+        import numpy as np
+        import pandas as pd
+
         assert (table, column) in (("raters", "code"), ("works", "code"), ("files", "name"), ("terms", "value"))
         rows = self._conn.execute(f"SELECT id, {column} FROM {table}").fetchall()
         if not rows:
@@ -709,6 +776,11 @@ class Store:
     def _dimension_names(rubric: np.ndarray, version: np.ndarray, dimension: np.ndarray, terms: np.ndarray,
                          bank: Bank | None) -> np.ndarray:
         """Each row's dimension name from the bank ('' where the bank does not hold the rubric)."""
+        import numpy as np
+        import pandas as pd
+
+        from irr.model.bank import load_bank
+
         if rubric.size == 0:
             return np.array([], dtype=object)
         try:
@@ -735,6 +807,9 @@ class Store:
         (``blank``, ``off_topic``, ...) are not ratings: they are left out and
         counted in ``dropped["condition code"]``.
         """
+        from irr.model.bank import load_bank
+        from irr.stats import Ratings
+
         bank = bank or load_bank()
         scale = bank.rubric_for(task).dimension(dimension).score_values
         df = self.scores(task=task, dimension=dimension, bank=bank, **filters)
@@ -788,4 +863,6 @@ class Store:
                 f"e.g. {shown} -> ingest a corrected version of one of those files with --replace"]
 
     def log(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_sql_query("SELECT * FROM ingest_log ORDER BY id", self._conn)

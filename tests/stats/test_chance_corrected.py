@@ -19,7 +19,12 @@ from sklearn.metrics import cohen_kappa_score
 from irr.errors import DataError, InsufficientDataError, RaterIdentityError
 from irr.stats import Ratings
 from irr.stats.chance_corrected import (
-    brennan_prediger, cohen_kappa, conger_kappa, fleiss_kappa, gwet_ac, percent_agreement,
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    gwet_ac,
+    percent_agreement,
     scott_pi,
 )
 

@@ -7,11 +7,17 @@ import numpy as np
 import pytest
 
 from irr.stats import ConfidenceInterval, Ratings
+from irr.stats._results import wilson_interval
 from irr.stats.chance_corrected import (
-    brennan_prediger, cohen_kappa, conger_kappa, fleiss_kappa, gwet_ac, percent_agreement, scott_pi,
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    gwet_ac,
+    percent_agreement,
+    scott_pi,
 )
 from irr.stats.krippendorff import krippendorff_alpha
-from irr.stats._results import wilson_interval
 
 SCALE = [1, 2, 3]
 

@@ -14,7 +14,8 @@ Sources (numbers copied here):
 import krippendorff
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from irr.errors import DataError, InsufficientDataError

@@ -23,9 +23,23 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from irr.errors import CategoryError, DataError, IrrError
-from irr.stats import (NonNumericScaleError, Ratings, Scale, UnorderedScaleError, agreement_table,
-                       agreement_weights, brennan_prediger, cohen_kappa, conger_kappa, fleiss_kappa, gwet_ac,
-                       icc, krippendorff_alpha, percent_agreement, scott_pi)
+from irr.stats import (
+    NonNumericScaleError,
+    Ratings,
+    Scale,
+    UnorderedScaleError,
+    agreement_table,
+    agreement_weights,
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    gwet_ac,
+    icc,
+    krippendorff_alpha,
+    percent_agreement,
+    scott_pi,
+)
 
 # --- Fleiss (1971) diagnoses: one string per subject, one digit per rater (irr's rater order) -------
 DIAGNOSES = {"1": "1. Depression", "2": "2. Personality Disorder", "3": "3. Schizophrenia",

@@ -1,12 +1,12 @@
 """Property tests (hypothesis) for the whole coefficient family."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from irr.errors import InsufficientDataError
-from irr.stats import (brennan_prediger, conger_kappa, fleiss_kappa, gwet_ac, icc, krippendorff_alpha,
-                       percent_agreement)
+from irr.stats import brennan_prediger, conger_kappa, fleiss_kappa, gwet_ac, icc, krippendorff_alpha, percent_agreement
 
 SCALE = [1, 2, 3, 4]
 MULTI = [percent_agreement, fleiss_kappa, gwet_ac, brennan_prediger, conger_kappa,

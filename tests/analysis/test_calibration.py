@@ -1,11 +1,17 @@
-"""Calibration analysis on hand-computable sessions; rule profiles rule by rule."""
+"""Calibration analysis on hand-computable sessions; rule profiles rule by rule.
+
+The sentences behind PASS/FAIL and split papers are written by the report from the result's
+``checks`` and flags; ``raters_with_reasons`` and ``papers_with_reasons`` put them beside the
+numbers so each rule's outcome can be read as a coordinator reads it.
+"""
 import pandas as pd
 import pytest
 
 from irr.analysis.calibration import calibrate
-from irr.analysis.profiles import load_profile, available_profiles
+from irr.analysis.profiles import available_profiles, load_profile
 from irr.errors import DataError, NotFoundError, ValidationError
 from irr.model import load_bank
+from irr.report.calibration import rater_effects, rater_reasons, split_reasons
 
 BANK = load_bank()
 TASK = BANK.task("ela-g8-argument")
@@ -20,6 +26,22 @@ def room(raters: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def raters_with_reasons(result) -> pd.DataFrame:
+    raters = result.raters.set_index("rater_id")
+    return raters.assign(reasons=rater_reasons(result), effects=rater_effects(result))
+
+
+def papers_with_reasons(result) -> pd.DataFrame:
+    return result.papers.assign(split_reason=split_reasons(result)).set_index(["work_id", "dimension"])
+
+
+def codes_of(result, table: str, **key) -> str:
+    codes = result.tables[table]
+    for col, value in key.items():
+        codes = codes[codes[col] == value]
+    return ", ".join(f"{c} {n}" for c, n in zip(codes["condition_code"], codes["count"]))
+
+
 def exact(p, d, c):
     return c
 
@@ -30,7 +52,7 @@ def plus_one(p, d, c):
 
 def test_perfect_and_lenient_raters_by_hand():
     result = calibrate(room({"perfect": exact, "lenient": plus_one, "other": exact}), BANK, "pace")
-    raters = result.raters.set_index("rater_id")
+    raters = raters_with_reasons(result)
     assert raters.loc["perfect", "n"] == 48 and raters.loc["perfect", "exact"] == 1.0
     assert raters.loc["perfect", "status"] == "PASS" and raters.loc["perfect", "kappa_quadratic"] == pytest.approx(1)
     fours = sum(c == 4 for c in CONSENSUS.values())
@@ -39,7 +61,10 @@ def test_perfect_and_lenient_raters_by_hand():
     assert raters.loc["lenient", "mean_diff"] == pytest.approx((48 - fours) / 48)
     assert raters.loc["lenient", "status"] == "FAIL"
     assert raters.loc["lenient", "reasons"] == f"exact {fours / 48:.0%} (needs >= 85%)"
-    assert "lenient" in raters.loc["lenient", "effects"]
+    assert "lenient" in raters.loc["lenient", "effects"] and raters.loc["lenient", "severity"] == "lenient"
+    check = result.checks[(result.checks["rater_id"] == "lenient") & ~result.checks["passed"]]
+    assert check[["metric", "bound", "limit"]].values.tolist() == [["exact", "min", 0.85]]
+    assert check["value"].iloc[0] == pytest.approx(fours / 48)
     assert raters.loc["lenient", "decision"] < 1.0
 
 
@@ -63,7 +88,7 @@ def test_pace_exact_rule_boundary(misses, status):
 def test_pace_adjacent_rule():
     # 3 scores two points off: exact 45/48 = 94% but exact+adjacent 45/48 < 95%
     result = calibrate(room({"r": _with_misses(3, delta=2), "s": exact}), BANK, "pace")
-    row = result.raters.set_index("rater_id").loc["r"]
+    row = raters_with_reasons(result).loc["r"]
     assert row["discrepant"] == 3 and row["status"] == "FAIL"
     assert row["reasons"] == "exact_adjacent 94% (needs >= 95%)"
 
@@ -75,21 +100,21 @@ def test_naep_rule_is_per_dimension_by_scale_length():
     def score(p, d, c):
         return (c + 1 if c < 4 else c - 1) if (p, d) in claim_keys else c
     result = calibrate(room({"r": score, "s": exact}), BANK, "naep")
-    row = result.raters.set_index("rater_id").loc["r"]
+    row = raters_with_reasons(result).loc["r"]
     assert row["status"] == "FAIL" and row["reasons"] == "exact on claim 67% (needs >= 70%)"
     assert row["exact"] == pytest.approx(44 / 48)   # overall would pass
 
 
 def test_pact_rules():
     result = calibrate(room({"two_off": _with_misses(1, delta=2), "s": exact}), BANK, "pact")
-    row = result.raters.set_index("rater_id").loc["two_off"]
+    row = raters_with_reasons(result).loc["two_off"]
     assert "discrepant 1 (allows <= 0)" in row["reasons"]
-    few = calibrate(room({"r": plus_one, "s": exact}), BANK, "pact").raters.set_index("rater_id").loc["r"]
+    few = raters_with_reasons(calibrate(room({"r": plus_one, "s": exact}), BANK, "pact")).loc["r"]
     fours = sum(c == 4 for c in CONSENSUS.values())
     assert fours == 11                       # the anchor set has eleven 4s, which stay exact
     assert "exact_count" not in few["reasons"]
     assert "decision" in few["reasons"]      # plus-one flips some fail papers to pass
-    five = calibrate(room({"r": _with_misses(43), "s": exact}), BANK, "pact").raters.set_index("rater_id").loc["r"]
+    five = raters_with_reasons(calibrate(room({"r": _with_misses(43), "s": exact}), BANK, "pact")).loc["r"]
     assert "exact_count 5 (needs >= 6)" in five["reasons"]
 
 
@@ -98,7 +123,7 @@ def test_pearson_each_trait_must_pass():
 
     def score(p, d, c):
         return (c + 2 if c <= 2 else c - 2) if (p, d) in evidence else c
-    row = calibrate(room({"r": score, "s": exact}), BANK, "pearson").raters.set_index("rater_id").loc["r"]
+    row = raters_with_reasons(calibrate(room({"r": score, "s": exact}), BANK, "pearson")).loc["r"]
     assert "exact_adjacent on evidence 83% (needs >= 90%)" in row["reasons"]
     assert "discrepant 2 (allows <= 1)" in row["reasons"]
 
@@ -112,10 +137,11 @@ def test_split_paper_both_sides():
     def down(p, d, c):
         return 2 if (p, d) == target else c
     result = calibrate(room({"a": up, "b": up, "c": down, "d": down, "e": exact}), BANK, "pace")
-    papers = result.papers.set_index(["work_id", "dimension"])
+    papers = papers_with_reasons(result)
     assert papers.loc[target, "exact"] == pytest.approx(0.2)
     assert papers.loc[target, "above"] == pytest.approx(0.4) and papers.loc[target, "below"] == pytest.approx(0.4)
     assert papers.loc[target, "split"] and papers.loc[target, "split_reason"] == "low agreement; scores on both sides"
+    assert papers.loc[target, "low_agreement"] and papers.loc[target, "both_sides"] and not papers.loc[target, "code_split"]
     assert result.papers_to_discuss().iloc[0][["work_id", "dimension"]].tolist() == list(target)
     assert papers["split"].sum() == 1
     dist = result.distribution.set_index(["work_id", "dimension", "score"])["count"]
@@ -197,17 +223,19 @@ def test_condition_codes_are_counted_not_agreement():
     # 47 of the 48 anchor scores match; the coded one is neither exact nor adjacent, and has no distance
     assert coder["n"] == 48 and coder["exact"] == pytest.approx(47 / 48) and coder["exact_count"] == 47
     assert coder["exact_adjacent"] == pytest.approx(47 / 48) and coder["discrepant"] == 0
-    assert coder["mean_diff"] == 0 and coder["condition_coded"] == 1 and coder["condition_codes"] == "off_topic 1"
+    assert coder["mean_diff"] == 0 and coder["condition_coded"] == 1
+    assert codes_of(result, "codes_by_rater", rater_id="coder") == "off_topic 1"
     assert coder["kappa_quadratic"] == pytest.approx(1)          # the 47 numeric pairs agree perfectly
     perfect = result.raters.set_index("rater_id").loc["perfect"]
-    assert perfect["condition_coded"] == 0 and perfect["condition_codes"] == ""
+    assert perfect["condition_coded"] == 0 and codes_of(result, "codes_by_rater", rater_id="perfect") == ""
     by_dim = result.rater_dimensions.set_index(["rater_id", "dimension"])
     assert by_dim.loc[("coder", "claim"), "exact"] == pytest.approx(11 / 12)
     assert by_dim.loc[("coder", "evidence"), "condition_coded"] == 0
     # the paper two raters scored and one marked off topic is to be discussed, with the reason
-    papers = result.papers.set_index(["work_id", "dimension"])
+    papers = papers_with_reasons(result)
     assert papers.loc[CODED, "split"] and "off_topic" in papers.loc[CODED, "split_reason"]
-    assert papers.loc[CODED, "condition_codes"] == "off_topic 1" and papers.loc[CODED, "exact"] == pytest.approx(2 / 3)
+    assert papers.loc[CODED, "code_split"] and papers.loc[CODED, "exact"] == pytest.approx(2 / 3)
+    assert codes_of(result, "codes_by_paper", work_id=CODED[0], dimension=CODED[1]) == "off_topic 1"
     assert papers["split"].sum() == 1                   # the last anchor's one miss in three does not split
     assert result.condition_codes.to_dict("records") == [
         {"rater_id": "coder", "work_id": CODED[0], "dimension": "claim", "condition_code": "off_topic",
@@ -217,9 +245,9 @@ def test_condition_codes_are_counted_not_agreement():
     # group coefficients leave the coded score out and say so; other dimensions are untouched
     group = result.group_agreement.set_index(["dimension", "coefficient"])
     assert group.loc[("claim", "fleiss_kappa"), "n_ratings"] == 35
-    assert "1 condition-coded score left out of the coefficients (off_topic 1)" in \
-        group.loc[("claim", "fleiss_kappa"), "note"]
-    assert "condition-coded" not in group.loc[("evidence", "fleiss_kappa"), "note"]
+    assert group.loc[("claim", "fleiss_kappa"), "n_condition_coded"] == 1
+    assert group.loc[("evidence", "fleiss_kappa"), "n_condition_coded"] == 0
+    assert codes_of(result, "codes_by_dimension", dimension="claim") == "off_topic 1"
     assert group.loc[("evidence", "fleiss_kappa"), "n_ratings"] == 36
 
 
@@ -241,7 +269,7 @@ def test_condition_code_as_consensus_agrees_exactly_with_the_same_code():
     assert raters.loc["same", "exact"] == 1.0 and raters.loc["same", "exact_count"] == 48
     assert raters.loc["scorer", "exact"] == pytest.approx(47 / 48)        # a number against a code
     assert raters.loc["other", "exact_adjacent"] == pytest.approx(47 / 48)   # another code
-    paper = result.papers.set_index(["work_id", "dimension"]).loc[CODED]
+    paper = papers_with_reasons(result).loc[CODED]
     assert paper["consensus"] == "off_topic" and paper["split"]
     assert paper["split_reason"].endswith("consensus is the code off_topic; 2 of 4 raters differ")
 
@@ -250,5 +278,5 @@ def test_scores_without_codes_give_the_same_tables_either_way():
     plain = room({"a": exact, "b": plus_one, "c": _with_misses(9, -1)})
     typed = plain.assign(score=plain["score"].astype("Int64"), condition_code="")
     one, two = calibrate(plain, BANK, "pace"), calibrate(typed, BANK, "pace")
-    for name, table in one.tables().items():
-        pd.testing.assert_frame_equal(table, two.tables()[name], check_dtype=False, obj=name)
+    for name, table in one.tables.items():
+        pd.testing.assert_frame_equal(table, two.tables[name], check_dtype=False, obj=name)

@@ -8,10 +8,13 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irr.cli.main import cli
 from irr.errors import SubmissionError, ValidationError
-from irr.io.submissions import RowsProblem, _row_ranges, read_manifest
+from irr.io import ingest
+from irr.io.submissions import RowsProblem, _read_csv_columnar, _read_csv_rows, _row_ranges, read_manifest
 from irr.model import load_bank
 from irr.store import Store
 
@@ -43,28 +46,28 @@ def problems(info) -> list[str]:
 def test_the_same_scores_in_a_second_file_are_refused(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     first = write(tmp_path / "room-a.csv", long_sheet())
-    store.ingest([first], SESSION, bank=BANK)
+    ingest(store, [first], SESSION, bank=BANK)
     pd.read_csv(first).to_excel(tmp_path / "room-a.xlsx", index=False)     # the same rows saved as .xlsx
     with pytest.raises(SubmissionError) as info:
-        store.ingest([tmp_path / "room-a.xlsx"], SESSION, bank=BANK)
+        ingest(store, [tmp_path / "room-a.xlsx"], SESSION, bank=BANK)
     [text] = problems(info)
     assert "8 score(s) on 8 row(s) are already in session cal-2026-10 from room-a.csv" in text
     assert "row 2: rater 'T1', work 'W1', claim (calibration read) = row 2 of room-a.csv" in text
     assert "--replace" in text
     assert n_stored(store) == 8
     with pytest.raises(SubmissionError, match="already in session"):                 # a dry run says so too
-        store.ingest([tmp_path / "room-a.xlsx"], SESSION, bank=BANK, dry_run=True)
+        ingest(store, [tmp_path / "room-a.xlsx"], SESSION, bank=BANK, dry_run=True)
     # one clashing row among new ones: still refused, and only that row is named
     write(tmp_path / "late.csv", LONG + "T9,W1,ela-g8-argument,claim,2\nT2,W2,ela-g8-argument,evidence,1\n")
     with pytest.raises(SubmissionError, match=r"1 score\(s\) on 1 row\(s\).*row 3: rater 'T2'"):
-        store.ingest([tmp_path / "late.csv"], SESSION, bank=BANK)
+        ingest(store, [tmp_path / "late.csv"], SESSION, bank=BANK)
     # a second read of the same paper as another read type is a different score
     write(tmp_path / "backread.csv", LONG.strip() + ",read_type\nT1,W1,ela-g8-argument,claim,3,backread\n")
-    [res] = store.ingest([tmp_path / "backread.csv"], SESSION, bank=BANK)
+    [res] = ingest(store, [tmp_path / "backread.csv"], SESSION, bank=BANK)
     assert res.action == "ingested"
     # replacing a file does not clash with its own old rows
     write(first, long_sheet(works=("W1",)))
-    [res] = store.ingest([first], SESSION, bank=BANK, replace=True)
+    [res] = ingest(store, [first], SESSION, bank=BANK, replace=True)
     assert res.action == "replaced" and n_stored(store) == 4 + 1
     assert store.check() == []
 
@@ -72,8 +75,8 @@ def test_the_same_scores_in_a_second_file_are_refused(tmp_path):
 def test_another_session_may_hold_the_same_scores(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     sheet = write(tmp_path / "a.csv", long_sheet())
-    store.ingest([sheet], SESSION, bank=BANK)
-    [res] = store.ingest([sheet], {**SESSION, "id": "cal-2026-11"}, bank=BANK)
+    ingest(store, [sheet], SESSION, bank=BANK)
+    [res] = ingest(store, [sheet], {**SESSION, "id": "cal-2026-11"}, bank=BANK)
     assert res.action == "ingested" and n_stored(store) == 16
 
 
@@ -129,11 +132,11 @@ def test_excel_formula_cells_use_their_saved_value_or_are_named(tmp_path):
     book = _book(rows)
     book.save(tmp_path / "nocache.xlsx")                      # as openpyxl or a script writes it: no value
     with pytest.raises(SubmissionError) as info:
-        store.ingest([tmp_path / "nocache.xlsx"], SESSION, bank=BANK)
+        ingest(store, [tmp_path / "nocache.xlsx"], SESSION, bank=BANK)
     [text] = problems(info)
     assert "nocache.xlsx, row 3, column 'score': Sheet!E3 holds a formula (=2+2) with no saved value" in text
     _save_with_cached_values(book, tmp_path / "cached.xlsx", {"2+2": "4"})
-    [res] = store.ingest([tmp_path / "cached.xlsx"], SESSION, bank=BANK)
+    [res] = ingest(store, [tmp_path / "cached.xlsx"], SESSION, bank=BANK)
     assert res.n_scores == 2
     assert store.scores()["score"].tolist() == [3, 4]
 
@@ -143,7 +146,7 @@ def test_excel_formula_in_an_id_is_not_called_empty(tmp_path):
                   ['=CONCAT("T","1")', "W1", "ela-g8-argument", "claim", 3]])
     book.save(tmp_path / "ids.xlsx")
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([tmp_path / "ids.xlsx"], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [tmp_path / "ids.xlsx"], SESSION, bank=BANK)
     [text] = problems(info)
     assert "column 'rater_id': Sheet!A2 holds a formula" in text and "empty" not in text
 
@@ -156,7 +159,7 @@ def test_empty_cells_of_a_wide_sheet_are_counted_as_not_scored(tmp_path, suffix)
         pd.read_csv(path, dtype=str).to_excel(tmp_path / "wide.xlsx", index=False)
         path = tmp_path / "wide.xlsx"
     store = Store(tmp_path / "s.sqlite")
-    [res] = store.ingest([path], SESSION, bank=BANK)
+    [res] = ingest(store, [path], SESSION, bank=BANK)
     assert (res.n_scores, res.n_not_scored) == (6, 6)
     assert "6 cells not scored (row 2 evidence, row 3 conventions, row 4 claim, ...)" in str(res)
 
@@ -165,7 +168,7 @@ def test_empty_cells_of_a_wide_sheet_are_counted_as_not_scored(tmp_path, suffix)
 def test_wide_problems_name_the_dimension_column(tmp_path):
     path = write(tmp_path / "w.csv", WIDE + "T1,W1,ela-g8-argument,2,5,3,x\n")
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK)
     assert problems(info) == [
         "w.csv, row 2, column 'evidence': score 5 is not on the scale of 'evidence' [1, 2, 3, 4] "
         "-> enter a score point of the rubric",
@@ -178,7 +181,7 @@ def test_misspelled_dimension_header_is_one_header_problem(tmp_path):
     body = "".join(f"T{i},W1,ela-g8-argument,2,2,3,1\n" for i in range(40))
     path = write(tmp_path / "w.csv", WIDE.replace("evidence", "evidance") + body)
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK)
     assert problems(info) == [
         "w.csv, row 1, column 'evidance': unknown column 'evidance'; the rubric's dimensions are claim, evidence, "
         "reasoning, conventions -> did you mean 'evidence'? name each score column by a dimension id, or map it "
@@ -190,7 +193,7 @@ def test_one_wrong_task_id_is_one_problem_listing_its_rows(tmp_path):
     body += "T99,W1,ela-g8-argument,2,2,3,1\n" + "T98,W1,ela-g8-argumnet,2,2,3,1\n"  # row 42 is fine, 43 not
     path = write(tmp_path / "w.csv", WIDE + body)
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK)
     assert problems(info) == ["w.csv, rows 2\u201341, 43, column 'task_id': task 'ela-g8-argumnet' is not in the "
                               "bank -> use a task id from `irr bank list`"]
     assert isinstance(info.value.problems[0], RowsProblem) and info.value.problems[0].row == 2
@@ -200,7 +203,7 @@ def test_problems_are_sorted_by_row_and_ranges_compressed(tmp_path):
     path = write(tmp_path / "l.csv", LONG + "T1,W1,ela-g8-argument,claim,9\n" + "T2,,ela-g8-argument,claim,1\n"
                  + "T3,W1,ela-g8-argument,claim,9\n")
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK)
     assert [p.row for p in info.value.problems] == [2, 3]
     assert str(info.value.problems[0]).startswith("l.csv, rows 2, 4, column 'score': score 9")
     assert _row_ranges([9, 2, 3, 4, 7, 11, 12]) == "2\u20134, 7, 9, 11\u201312"
@@ -231,23 +234,23 @@ def _zip_with(path: Path, name: str) -> Path:
 def test_a_csv_that_is_not_text_says_what_it_is(tmp_path, make, expected):
     path = make(tmp_path / "scores.csv")
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK)
     assert expected in str(info.value) and "latin-1" not in str(info.value)
 
 
 def test_an_xlsx_that_is_not_a_workbook_says_what_it_is(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(SubmissionError, match="text file .CSV.. saved with a .xlsx name.*rename it to .csv"):
-        store.ingest([write(tmp_path / "x.xlsx", long_sheet())], SESSION, bank=BANK)
+        ingest(store, [write(tmp_path / "x.xlsx", long_sheet())], SESSION, bank=BANK)
     (tmp_path / "y.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     with pytest.raises(SubmissionError, match="old-format.*save it as .xlsx or CSV"):
-        store.ingest([tmp_path / "y.xlsx"], SESSION, bank=BANK)
+        ingest(store, [tmp_path / "y.xlsx"], SESSION, bank=BANK)
 
 
 def test_utf16_with_its_encoding_is_read(tmp_path):
     path = tmp_path / "u.csv"
     path.write_bytes(long_sheet().encode("utf-16"))
-    [res] = Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK, encoding="utf-16")
+    [res] = ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK, encoding="utf-16")
     assert res.n_scores == 8
 
 
@@ -256,16 +259,16 @@ def test_column_map_is_remembered_when_the_same_manifest_is_given_again(tmp_path
     text = long_sheet().replace("rater_id,work_id", "Teacher,Paper", 1)
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(SubmissionError, match="required column"):
-        store.ingest([write(tmp_path / "a.csv", text)], manifest, bank=BANK)
-    store.ingest([tmp_path / "a.csv"], manifest, bank=BANK, column_map={"rater_id": "Teacher", "work_id": "Paper"})
+        ingest(store, [write(tmp_path / "a.csv", text)], manifest, bank=BANK)
+    ingest(store, [tmp_path / "a.csv"], manifest, bank=BANK, column_map={"rater_id": "Teacher", "work_id": "Paper"})
     # the same session.yaml again, no --map: the stored map applies
-    [res] = store.ingest([write(tmp_path / "b.csv", text.replace("T1", "T5").replace("T2", "T6"))], manifest,
+    [res] = ingest(store, [write(tmp_path / "b.csv", text.replace("T1", "T5").replace("T2", "T6"))], manifest,
                          bank=BANK)
     assert res.action == "ingested"
     # the manifest's own column_map and --map combine, --map winning
     both = write(tmp_path / "both.yaml", "id: cal-2026-11\nkind: calibration\ndate: 2026-10-14\n"
                  "column_map: {rater_id: Teacher, work_id: Wrong}\n")
-    [res] = store.ingest([tmp_path / "a.csv"], both, bank=BANK, column_map={"work_id": "Paper"})
+    [res] = ingest(store, [tmp_path / "a.csv"], both, bank=BANK, column_map={"work_id": "Paper"})
     assert res.action == "ingested"
     assert store.session("cal-2026-11").column_map == {"rater_id": "Teacher", "work_id": "Paper"}
 
@@ -315,7 +318,7 @@ def test_condition_codes_are_read_stored_and_excluded_from_ratings(tmp_path):
     path = write(tmp_path / "c.csv", LONG + "T1,W1,ela-g8-argument,claim,Off-topic\n"
                  + "T1,W1,ela-g8-argument,evidence, NON ENGLISH \n" + "T2,W1,ela-g8-argument,claim,3\n"
                  + "T1,W2,ela-g8-argument,claim,2\n" + "T2,W2,ela-g8-argument,claim,illegible\n")
-    [res] = store.ingest([path], SESSION, bank=BANK)
+    [res] = ingest(store, [path], SESSION, bank=BANK)
     assert (res.n_scores, res.n_condition_coded) == (5, 3) and "(3 with a condition code)" in str(res)
     df = store.scores()
     assert str(df["score"].dtype) == "Int64"
@@ -335,7 +338,7 @@ def test_an_undeclared_label_lists_the_declared_codes(tmp_path):
     bank_task = [t for t in BANK.tasks.values() if BANK.rubric_for(t).id == "wsp-collaboration"][0].id
     path = write(tmp_path / "c.csv", path.read_text().replace("wsp-g8-collaboration", bank_task))
     with pytest.raises(SubmissionError) as info:
-        Store(tmp_path / "s.sqlite").ingest([path], SESSION, bank=BANK)
+        ingest(Store(tmp_path / "s.sqlite"), [path], SESSION, bank=BANK)
     texts = problems(info)
     assert "score 'absent' is not a whole number or a condition code of 'claim' -> enter a score point of the " \
            "rubric or one of its condition codes: blank, off_topic, illegible, non_english" in texts[0]
@@ -345,7 +348,7 @@ def test_an_undeclared_label_lists_the_declared_codes(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_writes_the_condition_code_and_a_blank_score(tmp_path, fmt):
     store_path = tmp_path / "s.sqlite"
-    Store(store_path).ingest([write(tmp_path / "c.csv", LONG + "T1,W1,ela-g8-argument,claim,blank\n"
+    ingest(Store(store_path), [write(tmp_path / "c.csv", LONG + "T1,W1,ela-g8-argument,claim,blank\n"
                                     + "T2,W1,ela-g8-argument,claim,3\n")], SESSION, bank=BANK)
     out = tmp_path / f"out.{fmt}"
     result = CliRunner().invoke(cli, ["export", "--session", "cal-2026-10", "--format", fmt, "--out", str(out),
@@ -363,3 +366,35 @@ def test_docstring_examples(name):
 
     failures, attempted = doctest.testmod(importlib.import_module(name))
     assert attempted > 0 and failures == 0
+
+
+# --- the columnar CSV reader reads what csv.reader reads, or leaves the file to it ------------------
+CELL = st.sampled_from(["", " ", "a", " a", "b ", "T1", "3", "x y", "é", "\u00a0z", "-1", "=1+2", "\t"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(st.one_of(st.lists(CELL, min_size=0, max_size=4).map(",".join), st.just("")),
+                      min_size=1, max_size=8),
+       end=st.sampled_from(["\n", "\r\n", ""]))
+def test_columnar_reader_agrees_with_the_csv_module(lines, end):
+    text = end.join(["h1,h2 ,h3"] + lines) + end
+    fast = _read_csv_columnar(text, ",")
+    try:
+        exact = _read_csv_rows(Path("f.csv"), text, ",")
+    except SubmissionError:
+        assert fast is None               # a file the csv path refuses is never read by the fast one
+        return
+    if fast is None:
+        return
+    assert fast[0] == exact[0]
+    pd.testing.assert_frame_equal(fast[1], exact[1], check_index_type=False)
+    assert fast[1].index.tolist() == exact[1].index.tolist()
+
+
+def test_columnar_reader_leaves_quotes_and_ragged_lines_to_the_csv_module():
+    assert _read_csv_columnar('a,b\n"x",y\n', ",") is None
+    assert _read_csv_columnar("a,b\n1,2,3\n", ",") is None
+    assert _read_csv_columnar("a,b\n1\n", ",") is None
+    assert _read_csv_columnar("a,b\r1,2\r", ",") is None              # lone carriage returns
+    header, frame = _read_csv_columnar("a,b\n\n 1 ,2\n,\n", ",")
+    assert header == ["a", "b"] and frame.index.tolist() == [3] and frame.iloc[0].tolist() == ["1", "2"]

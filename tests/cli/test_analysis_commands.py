@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from irr.cli.main import cli
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +34,15 @@ def test_demo_writes_a_report(tmp_path):
     html = (out / "calibration-report.html").read_text()
     assert "<svg" in html
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html)   # self-contained: nothing fetched
-    raters = pd.read_csv(out / "tables" / "raters.csv")
+    raters = pd.read_csv(out / "tables" / "raters.csv").set_index("rater_id")
     assert len(raters) == 24 and set(raters["status"]) == {"PASS", "FAIL"}
-    # the planted rater effects of examples/README.md are found
-    effects = raters.set_index("rater_id")["effects"].fillna("")
-    assert "lenient" in effects["T05"] and "severe" in effects["T11"] and "central tendency" in effects["T16"]
-    assert json.loads((out / "provenance.json").read_text())["files"][0]["sha256"]
+    # the planted rater effects of examples/README.md are found, in the tables and in the report
+    assert raters.loc["T05", "severity"] == "lenient" and raters.loc["T11", "severity"] == "severe"
+    assert raters.loc["T16", "central_tendency"]
+    assert "lenient (+" in html and "central tendency (" in html
+    meta = json.loads((out / "provenance.json").read_text())
+    assert meta["files"][0]["sha256"] and meta["level"] == 0.95 and meta["sessions"] == ["seacoast-calibration-2026-10"]
+    assert meta["profile"]["id"] == "pace" and meta["toolkit_version"]
 
 
 def test_calibrate_formats_profile_and_public_options(store, tmp_path):
@@ -69,12 +72,12 @@ def test_calibrate_errors_are_messages(store):
 
 
 def test_agreement_table_by_district(store, tmp_path):
-    out = tmp_path / "a.csv"
+    out = tmp_path / "a"
     result = CliRunner().invoke(cli, ["agreement", "--store", store, "--session", "regional-scoring-2026-11",
                                       "--by", "dimension,work_district", "--coefficient", "krippendorff_alpha:ordinal",
                                       "--coefficient", "icc:A,1", "--format", "csv", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out)
+    table = pd.read_csv(out / "tables" / "agreement.csv")
     assert len(table) == 4 * 6 * 2
     assert table["estimate"].between(-1, 1).all() and (table["n_raters"] > 2).all()
     bad = CliRunner().invoke(cli, ["agreement", "--store", store, "--by", "colour"])
@@ -129,10 +132,9 @@ def test_agreement_leaves_condition_codes_out_and_says_so(store, monkeypatch):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     after = pd.read_csv(io.StringIO(result.output)).set_index("dimension")
-    after["note"] = after["note"].fillna("")
     n_coded = before.loc["claim", "n_ratings"] - after.loc["claim", "n_ratings"]
-    assert n_coded > 0
-    assert after.loc["claim", "note"] == \
-        f"{n_coded} condition-coded scores left out of the coefficients (illegible {n_coded})"
-    assert after.loc["evidence", "note"] == ""
+    assert n_coded > 0 and after.loc["claim", "n_condition_coded"] == n_coded
+    assert after.loc["evidence", "n_condition_coded"] == 0
     assert after.loc["evidence", "estimate"] == before.loc["evidence", "estimate"]
+    shown = CliRunner().invoke(cli, args[:-2])                 # the terminal table says it in words
+    assert f"{n_coded} condition-coded scores left out of the coefficients (illegible {n_coded})" in shown.output

@@ -1,6 +1,6 @@
 """Every command and subcommand, given bad arguments, answers with one message and no traceback.
 
-The commands are found by walking ``irr.cli.main.cli.commands``, so a new command is
+The commands are found by walking ``irr.cli.main.cli`` (``list_commands``/``get_command``), so a new command is
 covered without editing this file.  Each invocation gives the command's required
 arguments good values and makes one argument bad (a missing, empty or malformed
 store, bank, session, task or file, a folder where a file is expected, an
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from irr.cli.main import cli
 from irr.store import Store
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 CALIBRATION = EXAMPLES / "calibration"
 
@@ -33,7 +33,9 @@ class _Hung(BaseException):
 
 
 def _leaves(group: click.Group, path=()):
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):        # the lazy group loads each command here
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             yield from _leaves(command, (*path, name))
         else:
@@ -205,12 +207,12 @@ def test_agreement_by_dimension_with_cohen_kappa_prints_a_table(places):
 
 
 def test_unexpected_errors_are_one_line_unless_debugging(places, monkeypatch):
-    import irr.cli.analysis as analysis
+    import irr.analysis.agreement as analysis
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr(analysis, "agreement_table", broken)
+    monkeypatch.setattr(analysis, "agreement", broken)   # the command looks it up when it runs
     args = ["agreement", "--store", places["store"], "--session", "regional-scoring-2026-11"]
     result = _invoke(args)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)

@@ -12,7 +12,7 @@ from irr.cli.main import cli
 from irr.errors import BankError, NotFoundError
 from irr.model import load_bank
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -6,13 +6,15 @@ import pandas as pd
 import pytest
 
 from irr.analysis.calibration import calibrate
+from irr.analysis.interpretation import annotate, coefficient_name
 from irr.analysis.profiles import load_profile
 from irr.model import load_bank
 from irr.report import calibration as report
-from irr.report.agreement import annotate, coefficient_name, display_rows, render_table
-from irr.stats.tables import COEFFICIENTS, parse_coefficient
+from irr.report.agreement import display_rows, interpretation_text, render_table
+from irr.report.render import render_html, render_terminal, write_report
+from irr.stats import coefficient_names, parse_coefficient
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "calibration"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "calibration"
 BANK = load_bank()
 TASK = BANK.task("ela-g8-argument")
 
@@ -29,7 +31,7 @@ def result():
 
 
 def test_every_coefficient_id_has_a_name():
-    labels = {parse_coefficient(c).label for c in COEFFICIENTS} | {
+    labels = {parse_coefficient(c).label for c in coefficient_names()} | {
         parse_coefficient(c).label for c in ("fleiss_kappa:linear", "cohen_kappa:quadratic", "icc:C,k",
                                              "krippendorff_alpha:interval", "gwet_ac:linear")}
     names = {label: coefficient_name(label) for label in labels}
@@ -61,7 +63,10 @@ def test_annotate_names_reasons_and_no_p_value_for_proportions():
         table[["estimate", "standard_error", "ci_low", "ci_high"]])          # numbers untouched
     assert out.loc[2, "note"].startswith("no standard error: the ICC has no closed-form SE")
     assert "--ci bootstrap" in out.loc[2, "note"] and out.loc[0, "note"] == ""
-    assert out["interpretation"].tolist() == [
+    assert out["interpretation"].tolist() == ["below", "moderate", "moderate", "tentative, .667 to .800"]
+    assert out["benchmark"].tolist() == ["pace target", "Landis & Koch 1977", "Koo & Li 2016", "Krippendorff 2004"]
+    assert out.loc[0, "target"] == 0.85 and out["target"].iloc[1:].isna().all()
+    assert [interpretation_text(i, b, t) for i, b, t in zip(out["interpretation"], out["benchmark"], out["target"])] == [
         "below pace target (>= 85%)", "moderate (Landis & Koch 1977)", "moderate (Koo & Li 2016)",
         "tentative, .667 to .800 (Krippendorff 2004)"]
     assert "NHPR, 2015" in out.loc[0, "interpretation_source"]
@@ -72,7 +77,7 @@ def test_annotate_names_reasons_and_no_p_value_for_proportions():
                                         (0.6, "moderate"), (0.61, "substantial"), (0.81, "almost perfect")])
 def test_landis_koch_bands(value, band):
     out = annotate(pd.DataFrame([_table(estimate=value)]))
-    assert out.loc[0, "interpretation"] == f"{band} (Landis & Koch 1977)"
+    assert out.loc[0, "interpretation"] == band and out.loc[0, "benchmark"] == "Landis & Koch 1977"
 
 
 def test_display_rows_with_missing_counts_and_percentages():
@@ -91,7 +96,7 @@ def test_display_rows_with_missing_counts_and_percentages():
 
 
 def test_terminal_summary_uses_names_and_percentages(result):
-    text = report.render_terminal(result)
+    text = render_terminal(result)
     agreement = text[text.index("Group agreement"):]
     assert "Fleiss' kappa" in agreement and "fleiss_kappa" not in agreement
     exact = result.group_agreement.set_index(["dimension", "coefficient"]).loc[("claim", "percent_agreement")]
@@ -101,8 +106,7 @@ def test_terminal_summary_uses_names_and_percentages(result):
 
 
 def test_html_names_with_ids_in_tooltips_and_no_empty_note_column(result, tmp_path):
-    path = report.write_html(result, tmp_path / "r.html")
-    html = path.read_text()
+    html = render_html(result)
     section = html[html.index('id="agreement"'):]
     assert "<td title=\"gwet_ac2 (quadratic)\">Gwet&#39;s AC2, quadratic weights</td>" in section
     assert "<td title=\"percent_agreement\">exact agreement</td>" in section
@@ -113,8 +117,8 @@ def test_html_names_with_ids_in_tooltips_and_no_empty_note_column(result, tmp_pa
 
 
 def test_tables_keep_raw_numbers_with_id_and_name(result, tmp_path):
-    report.write_tables(result, tmp_path, formats=["csv"])
-    table = pd.read_csv(tmp_path / "group_agreement.csv", keep_default_na=False, na_values=[""])
+    write_report(result, tmp_path, formats=["csv"])
+    table = pd.read_csv(tmp_path / "tables" / "group_agreement.csv", keep_default_na=False, na_values=[""])
     raw = result.group_agreement
     assert list(table.columns[:3]) == ["dimension", "coefficient", "name"]
     assert np.allclose(table["estimate"], raw["estimate"]) and np.allclose(table["ci_low"], raw["ci_low"])
@@ -131,7 +135,7 @@ def _overlaps(a, b) -> bool:
 def test_accuracy_chart_title_clear_of_every_other_text():
     # the example session's 24 raters (the threshold labels used to be drawn across the title)
     scores = pd.concat([pd.read_csv(f) for f in sorted(EXAMPLES.glob("*.csv"))])
-    fig = report._accuracy_figure(calibrate(scores, BANK, "pace"))
+    fig = report.accuracy_figure(calibrate(scores, BANK, "pace"))
     try:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
@@ -156,22 +160,13 @@ def test_condition_codes_in_terminal_and_html(tmp_path):
     df.loc[coded, "condition_code"] = "off_topic"
     df["score"] = df["score"].astype("Int64").mask(coded)
     result = calibrate(df, BANK, "pace")
-    text = report.render_terminal(result)
+    text = render_terminal(result)
     assert "Condition codes (1 score;" in text and "by rater: b (off_topic 1)" in text
     assert f"by paper: {TASK.anchors[0].id} claim (off_topic 1)" in text
     discuss = text[text.index("Papers to discuss"):text.index("Condition codes")]
     assert f"{TASK.anchors[0].id} claim" in discuss and "off_topic:1" in discuss
     assert "1 condition-coded score left out of the coefficients (off_topic 1)" in text
-    html = report.write_html(result, tmp_path / "r.html").read_text()
+    html = render_html(result)
     assert 'id="condition-codes"' in html and "<th>Note</th>" in html and "off_topic: 1" in html
-    report.write_tables(result, tmp_path / "t", formats=["csv"])
-    assert len(pd.read_csv(tmp_path / "t" / "condition_codes.csv")) == 1
-
-
-def test_docstring_examples_of_the_agreement_module():
-    import doctest
-
-    import irr.report.agreement
-
-    failures, attempted = doctest.testmod(irr.report.agreement, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert attempted > 0 and failures == 0
+    write_report(result, tmp_path / "t", formats=["csv"])
+    assert len(pd.read_csv(tmp_path / "t" / "tables" / "condition_codes.csv")) == 1

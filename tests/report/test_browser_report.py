@@ -7,10 +7,10 @@ import pytest
 
 from irr.analysis.calibration import calibrate
 from irr.model import load_bank
-from irr.report.calibration import write_report
+from irr.report.render import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "calibration"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "calibration"
 HOSTILE = "<script>alert(1)</script>"
 
 pytestmark = pytest.mark.browser

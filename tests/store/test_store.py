@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import irr
 from irr.cli.main import cli
 from irr.errors import ConflictError, NotFoundError, SubmissionError
+from irr.io import ingest
 from irr.io.export import neutralise_formulas
 from irr.model import load_bank
 from irr.store import Store
@@ -41,11 +43,11 @@ def store_rows(store: Store) -> int:
 
 def test_long_and_wide_round_trip(tmp_path):
     store = Store(tmp_path / "s.sqlite")
-    [res] = store.ingest([write(tmp_path / "long.csv", sheet())], SESSION, bank=BANK)
+    [res] = ingest(store, [write(tmp_path / "long.csv", sheet())], SESSION, bank=BANK)
     assert (res.action, res.n_scores, res.n_rows) == ("ingested", 24, 24)
     wide = write(tmp_path / "wide.csv", "rater_id,work_id,task_id,claim,evidence,reasoning,conventions\n"
                  "T99,ELA8-A03,ela-g8-argument,2,2,,1\n")
-    [res] = store.ingest([wide], SESSION, bank=BANK)
+    [res] = ingest(store, [wide], SESSION, bank=BANK)
     assert (res.n_scores, res.n_rows, res.action) == (3, 1, "ingested")  # the empty cell is not a score
     scores = store.scores(session="cal-2026-10", rater="T99")
     assert sorted(scores["dimension"]) == ["claim", "conventions", "evidence"]
@@ -60,14 +62,14 @@ def test_long_and_wide_round_trip(tmp_path):
 def test_idempotent_and_replace(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     path = write(tmp_path / "room1.csv", sheet())
-    store.ingest([path], SESSION, bank=BANK)
-    [again] = store.ingest([path], SESSION, bank=BANK)
+    ingest(store, [path], SESSION, bank=BANK)
+    [again] = ingest(store, [path], SESSION, bank=BANK)
     assert again.action == "unchanged" and "nothing to do" in str(again)
     write(path, sheet(rows=3))
     with pytest.raises(ConflictError, match="--replace"):
-        store.ingest([path], SESSION, bank=BANK)
+        ingest(store, [path], SESSION, bank=BANK)
     assert store_rows(store) == 24
-    [swapped] = store.ingest([path], SESSION, bank=BANK, replace=True)
+    [swapped] = ingest(store, [path], SESSION, bank=BANK, replace=True)
     assert swapped.action == "replaced" and store_rows(store) == 12
     assert list(store.log()["action"]) == ["ingested", "replaced"]
     assert store.check() == []
@@ -83,7 +85,7 @@ def test_every_problem_reported_and_nothing_stored(tmp_path):
                 + "T4,ELA8-A01,ela-g8-argument,claim,5,N,0\n"      # off scale
                 + "T5,,ela-g8-argument,claim,2.5,N,0\n")           # empty id, not whole
     with pytest.raises(SubmissionError) as info:
-        store.ingest([bad], SESSION, bank=BANK)
+        ingest(store, [bad], SESSION, bank=BANK)
     text = str(info.value)
     for expected in ("row 2, column 'score': rater 'T1' scored work 'ELA8-A01' / claim",
                      "row 4, column 'task_id': task 'ela-g9-argument' is not in the bank",
@@ -98,25 +100,25 @@ def test_column_map_is_remembered(tmp_path):
     text = sheet().replace("rater_id,work_id", "Teacher,Paper ID", 1)
     path = write(tmp_path / "mapped.csv", text)
     with pytest.raises(SubmissionError, match="required column"):
-        store.ingest([path], SESSION, bank=BANK)
-    store.ingest([path], SESSION, bank=BANK, column_map={"rater_id": "Teacher", "work_id": "Paper ID"})
+        ingest(store, [path], SESSION, bank=BANK)
+    ingest(store, [path], SESSION, bank=BANK, column_map={"rater_id": "Teacher", "work_id": "Paper ID"})
     second = write(tmp_path / "mapped2.csv", text.replace(",T0", ",T5").replace("\nT0", "\nT5"))  # other raters
-    [res] = store.ingest([second], "cal-2026-10", bank=BANK)   # session by id: its map is reused
+    [res] = ingest(store, [second], "cal-2026-10", bank=BANK)   # session by id: its map is reused
     assert res.action == "ingested"
 
 
 def test_encodings_bom_and_excel(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     text = sheet().replace("North", "Cöte")
-    store.ingest([write(tmp_path / "bom.csv", "\ufeff" + text)], SESSION, bank=BANK)
+    ingest(store, [write(tmp_path / "bom.csv", "\ufeff" + text)], SESSION, bank=BANK)
     latin = write(tmp_path / "latin.csv", text.replace("T0", "L0"), encoding="latin-1")
     with pytest.raises(SubmissionError, match="--encoding"):
-        store.ingest([latin], SESSION, bank=BANK)
-    store.ingest([latin], SESSION, bank=BANK, encoding="latin-1")
+        ingest(store, [latin], SESSION, bank=BANK)
+    ingest(store, [latin], SESSION, bank=BANK, encoding="latin-1")
     df = pd.read_csv(tmp_path / "bom.csv")
     df["rater_id"] = df["rater_id"].str.replace("T", "X")
     df.to_excel(tmp_path / "sheet.xlsx", index=False)
-    [res] = store.ingest([tmp_path / "sheet.xlsx"], SESSION, bank=BANK)
+    [res] = ingest(store, [tmp_path / "sheet.xlsx"], SESSION, bank=BANK)
     assert res.n_scores == 24
     assert "Cöte" in set(store.scores()["rater_district"])
 
@@ -125,7 +127,7 @@ def test_formula_cells_are_data_and_neutralised_on_export(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     evil = "=cmd|' /C calc'!A0"
     path = write(tmp_path / "evil.csv", HEADER + f'"{evil}",ELA8-A01,ela-g8-argument,claim,3,"@SUM(1)",0\n')
-    store.ingest([path], SESSION, bank=BANK)
+    ingest(store, [path], SESSION, bank=BANK)
     assert store.scores()["rater_id"].tolist() == [evil]
     out = tmp_path / "out.csv"
     result = CliRunner().invoke(cli, ["export", "--session", "cal-2026-10", "--store", str(tmp_path / "s.sqlite"),
@@ -154,7 +156,7 @@ def test_fuzzed_files_never_crash_or_half_write(tmp_path, body, header):
     store = Store(tmp_path / "fuzz.sqlite")
     before = store_rows(store)
     try:
-        [res] = store.ingest([path], SESSION, bank=BANK, replace=True)
+        [res] = ingest(store, [path], SESSION, bank=BANK, replace=True)
     except SubmissionError as exc:
         assert exc.problems and all(p.file == "fuzz.csv" for p in exc.problems)
         assert store_rows(store) == before
@@ -186,8 +188,9 @@ def test_cli_ingest_reports_without_traceback(tmp_path):
 def _ingest_script(store: Path, csv: Path, session: str) -> str:
     return textwrap.dedent(f"""
         import irr
+        from irr.io import ingest
         store = irr.Store({str(store)!r}, timeout=60)
-        store.ingest([{str(csv)!r}], {{"id": {session!r}, "kind": "regional_scoring", "date": "2026-11-02"}})
+        ingest(store, [{str(csv)!r}], {{"id": {session!r}, "kind": "regional_scoring", "date": "2026-11-02"}})
     """)
 
 
@@ -241,7 +244,7 @@ def test_store_errors_are_clear(tmp_path):
         Store(junk)
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(NotFoundError):
-        store.ingest([write(tmp_path / "x.csv", sheet())], "unknown-session", bank=BANK)
+        ingest(store, [write(tmp_path / "x.csv", sheet())], "unknown-session", bank=BANK)
     with pytest.raises(irr.errors.StoreError, match="unknown filter"):
         store.scores(colour="red")
 
@@ -249,7 +252,7 @@ def test_store_errors_are_clear(tmp_path):
 def test_ingest_reports_progress_in_batches(tmp_path):
     calls = []
     store = Store(tmp_path / "s.sqlite")
-    store.ingest([write(tmp_path / "long.csv", sheet(rows=8))], SESSION, bank=BANK,
+    ingest(store, [write(tmp_path / "long.csv", sheet(rows=8))], SESSION, bank=BANK,
                  progress=lambda done, total: calls.append((done, total)))
     assert calls == [(32, 32)]                     # one batch of 100,000 holds the whole small file
 
@@ -283,10 +286,10 @@ def test_excel_rows_are_named_by_their_sheet_row_and_blank_rows_skipped(tmp_path
     book.save(path)
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(SubmissionError) as info:
-        store.ingest([path], SESSION, bank=BANK)
+        ingest(store, [path], SESSION, bank=BANK)
     assert [(p.row, p.column) for p in info.value.problems] == [(4, "score")]
     sheet_["E4"] = 2
     book.save(path)
-    [res] = store.ingest([path], SESSION, bank=BANK)
+    [res] = ingest(store, [path], SESSION, bank=BANK)
     assert (res.n_scores, res.n_rows) == (2, 2)
     assert store.scores()["rater_id"].tolist() == ["T1", "T2"]

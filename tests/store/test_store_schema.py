@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import irr.store.store as store_module
-from irr.model import load_bank
 from irr.errors import StoreError
+from irr.io import ingest
+from irr.model import load_bank
 from irr.store import Store
 
 BANK = load_bank()
@@ -28,9 +29,9 @@ def _sheet(tmp_path: Path, name: str, raters: range, district: str) -> Path:
 @pytest.fixture()
 def filled(tmp_path) -> Store:
     store = Store(tmp_path / "s.sqlite")
-    store.ingest([_sheet(tmp_path, "north.csv", range(1, 5), "North"),
+    ingest(store, [_sheet(tmp_path, "north.csv", range(1, 5), "North"),
                   _sheet(tmp_path, "south.csv", range(5, 8), "South")], SESSION, bank=BANK)
-    store.ingest([_sheet(tmp_path, "cal.csv", range(8, 10), "West")],
+    ingest(store, [_sheet(tmp_path, "cal.csv", range(8, 10), "West")],
                  {"id": "cal-2026", "kind": "calibration", "date": "2026-10-01"}, bank=BANK)
     return store
 
@@ -67,7 +68,7 @@ def test_reading_in_rowid_windows_changes_nothing(filled, monkeypatch):
 
 
 def test_replace_keeps_row_order_and_counts(filled, tmp_path):
-    filled.ingest([_sheet(tmp_path, "north.csv", range(1, 3), "North")], SESSION, bank=BANK, replace=True)
+    ingest(filled, [_sheet(tmp_path, "north.csv", range(1, 3), "North")], SESSION, bank=BANK, replace=True)
     df = filled.scores(session="audit-2026")
     assert len(df) == 3 * 5 * 5 and filled.check() == []
     assert df["file"].tolist() == sorted(df["file"], key=["south.csv", "north.csv"].index)
@@ -103,7 +104,7 @@ def test_schema_1_store_is_migrated(tmp_path):
     # the migrated store takes new files
     sheet = tmp_path / "new.csv"
     sheet.write_text("rater_id,work_id,task_id,dimension,score\nT3,W1,ela-g8-argument,claim,1\n", encoding="utf-8")
-    store.ingest([sheet], "old", bank=BANK)
+    ingest(store, [sheet], "old", bank=BANK)
     assert store.scores(session="old")["rater_id"].tolist() == ["T1", "T2", "T2", "T3"]
 
 
@@ -175,7 +176,7 @@ def test_schema_2_store_is_migrated_to_condition_codes(tmp_path):
     sheet = tmp_path / "new.csv"     # the migrated store takes condition codes
     sheet.write_text("rater_id,work_id,task_id,dimension,score\nT3,W1,ela-g8-argument,claim,Illegible\n",
                      encoding="utf-8")
-    store.ingest([sheet], "old", bank=BANK)
+    ingest(store, [sheet], "old", bank=BANK)
     assert store.scores()["condition_code"].tolist() == ["", "", "illegible"]
     assert store.check() == []
 
