@@ -204,7 +204,9 @@ def test_init_into_an_empty_folder_needs_no_force(tmp_path):
 
 # -------------------------------------------------------------- dependencies
 DIST_TO_IMPORT = {"pyyaml": "yaml", "jinja2": "jinja2", "scikit-learn": "sklearn", "pillow": "PIL"}
-BUILD_TOOLS = {"setuptools", "wheel"}  # in the test extra so the wheel test builds offline; imported by none
+# in the test extra and imported by none: setuptools and wheel so the wheel test builds offline;
+# ruff, mypy and PyYAML's stubs are run by .ci/run on the package
+BUILD_TOOLS = {"setuptools", "wheel", "ruff", "mypy", "types-pyyaml"}
 
 
 def requirement_names(requirements: list[str]) -> list[str]:

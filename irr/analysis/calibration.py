@@ -63,7 +63,7 @@ __all__ = [
 GROUP_COEFFICIENTS = DEFAULT_COEFFICIENTS  # the group's agreement: the package's one default list
 PROPORTION_METRICS = ("exact", "exact_adjacent", "decision")  # shown as percentages; the others are counts
 THRESHOLDS_SOURCE = (
-    "thresholds: irr-toolkit's defaults (irr.analysis.calibration.Thresholds); the rater effects "
+    "Split papers and rater effects: irr-toolkit's default thresholds (irr.analysis.calibration.Thresholds); the rater effects "
     "(severity/leniency, central tendency, restriction of range) as described by Myford & Wolfe "
     "(2003, 2004), J Appl Meas 4:386-422 and 5:189-227"
 )

@@ -125,6 +125,73 @@ def _formatted(template: str, values: np.ndarray) -> np.ndarray:
     return np.array([template.format(value=u) for u in uniques] or [""], dtype=object)[codes]
 
 
+class _Factorized:
+    """The text columns of a frame, each factorized once (when first used).
+
+    A check of a column of 1,000,000 cells with 400 distinct values runs on the 400 values and
+    is mapped back to the rows by code: the answer of the check on every cell, for a pass over
+    integers (hashing and comparing Python strings was most of the validation time).
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._done: dict[str, tuple[np.ndarray, pd.Series]] = {}
+
+    def __getitem__(self, column: str) -> tuple[np.ndarray, pd.Series]:
+        """``(codes, values)``: ``values.iloc[codes]`` is the column; values in order of first row."""
+        if column not in self._done:
+            codes, values = pd.factorize(self.frame[column], use_na_sentinel=False)
+            self._done[column] = (codes, pd.Series(values))
+        return self._done[column]
+
+    def map(self, column: str, check) -> np.ndarray:
+        """``check(values)`` (elementwise, on the distinct values) for every row."""
+        codes, values = self[column]
+        return np.asarray(check(values))[codes]
+
+    def values(self, column: str, rows) -> np.ndarray:
+        """The cells of ``rows`` (a mask or positions) as an object array."""
+        codes, values = self[column]
+        return values.to_numpy(dtype=object)[codes[rows]]
+
+    def codes(self, column: str) -> tuple[np.ndarray, list]:
+        codes, values = self[column]
+        return codes, values.tolist()
+
+    def replace(self, column: str, change) -> None:
+        """Set the column to ``change(values)`` (elementwise), keeping its codes."""
+        codes, values = self[column]
+        new = change(values)
+        self.frame[column] = new.array.take(codes)
+        new_codes, new_values = pd.factorize(new, use_na_sentinel=False)   # values that became equal merge
+        self._done[column] = (new_codes[codes], pd.Series(new_values))
+
+    def _key(self, columns) -> np.ndarray:
+        """One int64 per row, equal where the rows agree on every column."""
+        key = np.zeros(len(self.frame), dtype=np.int64)
+        span = 1
+        for column in columns:
+            codes, values = self[column]
+            size = max(len(values), 1)
+            if span * size >= 2 ** 62:         # renumber the combinations seen so far: no overflow
+                key, seen = pd.factorize(key)
+                span = max(len(seen), 1)
+            key = key * size + codes
+            span *= size
+        return key
+
+    def combos(self, *columns: str) -> tuple[np.ndarray, np.ndarray]:
+        """Codes of the distinct combinations of the columns' values (in order of first row), and
+        the first row of each."""
+        key = self._key(columns)
+        codes, _ = pd.factorize(key)
+        return codes, np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+
+    def duplicated(self, columns) -> np.ndarray:
+        """Rows whose values in ``columns`` another row repeats (``DataFrame.duplicated(keep=False)``)."""
+        return pd.Series(self._key(columns)).duplicated(keep=False).to_numpy()
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated submission: tidy long scores ready for the store."""
@@ -138,9 +205,15 @@ class Submission:
     flag_columns: tuple[str, ...] = field(default_factory=tuple)
     n_not_scored: int = 0       # empty score cells of the wide layout (no score row)
     not_scored: tuple[tuple[int, str], ...] = ()   # the first few of them as (row, column)
+    # text columns of `scores` factorized while validating, {column: (codes, values)}: the store
+    # takes ids from them instead of hashing a million cells again (empty: it factorizes itself)
+    codes: Mapping[str, tuple[np.ndarray, Sequence[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_condition_coded(self) -> int:
+        if "condition_code" in self.codes:
+            codes, values = self.codes["condition_code"]
+            return int(np.count_nonzero(np.array([v != "" for v in values] or [False])[codes]))
         return int((self.scores["condition_code"] != "").sum())
 
 
@@ -337,8 +410,11 @@ def _read_csv_columnar(text: str, delimiter: str) -> tuple[list[str], pd.DataFra
     buf = np.frombuffer(raw, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10)
     n_lines = ends.size + (0 if raw.endswith(b"\n") else 1)
-    # cells per line = delimiters + 1 (no quotes, so every delimiter separates cells)
-    cells = np.bincount(np.searchsorted(ends, np.flatnonzero(buf == ord(delimiter))), minlength=n_lines) + 1
+    # cells per line = delimiters + 1 (no quotes, so every delimiter separates cells); the line ends
+    # are looked up among the delimiters (fewer searches than each delimiter among the line ends)
+    delimiters_before = np.searchsorted(np.flatnonzero(buf == ord(delimiter)), ends)
+    total = int(np.count_nonzero(buf == ord(delimiter)))
+    cells = np.diff(np.concatenate(([0], delimiters_before, [] if n_lines == ends.size else [total]))) + 1
     width = int(cells[0])
     starts = np.concatenate(([0], ends + 1))
     for line in np.flatnonzero(cells != width):       # few lines: blank ones are dropped, others refused
@@ -358,7 +434,15 @@ def _read_csv_columnar(text: str, delimiter: str) -> tuple[list[str], pd.DataFra
     frame.index = np.arange(2, n_lines + 1)             # line numbers in the file
     if _space_at_a_cell_edge(raw, delimiter):
         frame = _strip_cells(frame)
-    blank = (frame == "").all(axis=1).to_numpy()        # blank lines are not rows
+        blank = (frame == "").all(axis=1).to_numpy()    # blank lines are not rows
+    else:
+        # unstripped, a line of empty cells holds only its delimiters: at most width - 1 bytes, so
+        # only such short lines are looked at
+        lengths = np.append(ends, len(raw))[:n_lines] - starts[:n_lines]
+        short = np.flatnonzero(lengths[1:] < width)
+        blank = np.zeros(len(frame), dtype=bool)
+        if short.size:
+            blank[short] = (frame.iloc[short] == "").all(axis=1).to_numpy()
     return header, frame[~blank] if blank.any() else frame
 
 
@@ -526,41 +610,48 @@ def read_submission(
             frame[col] = ""
 
     line = frame.index.to_numpy()
-    # the column a score problem is in: 'score' (long) or the dimension's own column (wide)
-    score_column = (np.full(len(frame), given_name.get("score", "score"), dtype=object) if long_layout else
-                    frame["dimension"].map(given_name).to_numpy(dtype=object))
+    cols = _Factorized(frame)    # each text column hashed once; checks look at its distinct values
+
+    def score_column(rows):
+        """The column a score problem is in: 'score' (long) or the dimension's own column (wide)."""
+        if long_layout:
+            return given_name.get("score", "score")
+        return cols.map("dimension", lambda u: u.map(given_name)).astype(object)[rows]
 
     def report(mask, column, message, fix, value_col=None):
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        columns = score_column[mask] if column is None else given_name.get(column, column)
-        texts = _formatted(message, frame[value_col].to_numpy()[mask]) if value_col else message
+        columns = score_column(mask) if column is None else given_name.get(column, column)
+        texts = _formatted(message, cols.values(value_col, mask)) if value_col else message
         found.add_rows(line[mask], columns, texts, fix)
 
+    empty = {col: cols.map(col, lambda u: u == "") for col in REQUIRED_COLUMNS + ("dimension", "score")}
     for col in REQUIRED_COLUMNS + ("dimension",):
-        report(frame[col] == "", col, f"empty {col}", f"fill in {col} (every score needs it)")
+        report(empty[col], col, f"empty {col}", f"fill in {col} (every score needs it)")
     if long_layout:
-        report(frame["score"] == "", None, "empty score", "enter the score or delete the row")
+        report(empty["score"], None, "empty score", "enter the score or delete the row")
 
     # --- against the bank -----------------------------------------------------------
-    tasks = frame["task_id"].to_numpy()
-    unknown = ~np.isin(tasks, list(bank.tasks)) & (tasks != "")
+    task_codes, task_values = cols["task_id"]
+    unknown_u = ~np.isin(task_values.to_numpy(dtype=object), list(bank.tasks)) & (task_values != "").to_numpy()
+    unknown = unknown_u[task_codes]
     report(unknown, "task_id", "task '{value}' is not in the bank", "use a task id from `irr bank list`",
            "task_id")
     legal: dict[tuple[str, str], tuple[int, ...]] = {}
     codes_of: dict[tuple[str, str], tuple[str, ...]] = {}
     rubric_of: dict[str, tuple[str, int]] = {}
-    for task_id in pd.unique(tasks[~unknown & (tasks != "")]):
+    for task_id in task_values[~unknown_u & (task_values != "").to_numpy()]:   # in order of first row
         task = bank.task(task_id)
         rubric = bank.rubric_for(task)
         rubric_of[task_id] = (rubric.id, rubric.version)
         for dim in rubric.dimensions:
             legal[(task_id, dim.id)] = dim.score_values
             codes_of[(task_id, dim.id)] = dim.condition_codes or ()
-    known_task = ~unknown & (tasks != "")
-    task_dim = pd.MultiIndex.from_arrays([frame["task_id"], frame["dimension"]])
-    bad_dim = known_task & ~task_dim.isin(list(legal)) & (frame["dimension"] != "").to_numpy()
+    known_task = ~unknown & ~empty["task_id"]
+    pair_codes, first = cols.combos("task_id", "dimension")
+    pairs = zip(cols.values("task_id", first), cols.values("dimension", first))
+    bad_dim = known_task & ~np.array([p in legal for p in pairs] or [False])[pair_codes] & ~empty["dimension"]
     if bad_dim.any():
         pairs = pd.MultiIndex.from_arrays([frame["task_id"][bad_dim], frame["dimension"][bad_dim]])
         codes, uniques = pd.factorize(pairs)
@@ -570,13 +661,15 @@ def read_submission(
             texts.append(f"dimension '{d}' is not in rubric {rid}@{ver} of task '{t}'")
             fixes.append(f"use one of: {', '.join(dd for (tt, dd) in legal if tt == t)}"
                          + ("" if long_layout else "; leave this cell empty for this task"))
-        found.add_rows(line[bad_dim], "dimension" if long_layout else score_column[bad_dim],
+        found.add_rows(line[bad_dim], "dimension" if long_layout else score_column(bad_dim),
                        np.array(texts, dtype=object)[codes], np.array(fixes, dtype=object)[codes])
-    numeric = pd.to_numeric(frame["score"], errors="coerce")
-    whole = (numeric.notna() & np.isfinite(numeric) & (numeric == np.round(numeric))).to_numpy()
+    score_codes, score_values = cols["score"]
+    numeric = pd.to_numeric(score_values, errors="coerce")      # each distinct cell parsed once
+    whole_u = (numeric.notna() & np.isfinite(numeric) & (numeric == np.round(numeric))).to_numpy()
+    whole = whole_u[score_codes]
     # a non-numeric cell may be a condition code declared for the row's dimension
     condition = np.full(len(frame), "", dtype=object)
-    other = ~whole & (frame["score"] != "").to_numpy()
+    other = ~whole & ~empty["score"]
     if other.any():
         cells = pd.MultiIndex.from_arrays([frame["task_id"][other], frame["dimension"][other],
                                            frame["score"][other]])
@@ -592,32 +685,35 @@ def read_submission(
         code_of = np.array(code_of, dtype=object)[codes]
         condition[other] = code_of
         shown = code_of == ""
-        found.add_rows(line[other][shown], score_column[other][shown],
+        found.add_rows(line[other][shown], score_column(np.flatnonzero(other)[shown]),
                        np.array(texts, dtype=object)[codes][shown], np.array(fixes, dtype=object)[codes][shown])
     check = whole & known_task & ~bad_dim
     if check.any():
-        triples = [(t, d, v) for (t, d), scale in legal.items() for v in scale]
-        as_int = numeric.where(whole, -10**9).astype(np.int64).to_numpy()
-        on_scale = pd.MultiIndex.from_arrays([frame["task_id"], frame["dimension"], as_int]).isin(triples)
+        as_int_u = numeric.where(whole_u, -10**9).astype(np.int64).to_numpy()
+        as_int = as_int_u[score_codes]
+        cell_codes, first = cols.combos("task_id", "dimension", "score")
+        on_scale = np.array([v in legal.get((t, d), ()) for t, d, v in
+                             zip(cols.values("task_id", first), cols.values("dimension", first), as_int[first])]
+                            or [False])[cell_codes]
         off = check & ~on_scale
         if off.any():
             cells = pd.MultiIndex.from_arrays([frame["task_id"][off], frame["dimension"][off], as_int[off]])
             codes, uniques = pd.factorize(cells)
             texts = np.array([f"score {v} is not on the scale of '{d}' {list(legal[(t, d)])}"
                               for t, d, v in uniques], dtype=object)
-            found.add_rows(line[off], score_column[off], texts[codes], "enter a score point of the rubric")
-    report(~frame["read_type"].isin(("",) + READ_TYPES), "read_type", "unknown read type '{value}'",
-           f"use one of: {', '.join(READ_TYPES)}", "read_type")
-    report(~frame["rater_role"].isin(("",) + RATER_ROLES), "rater_role", "unknown rater role '{value}'",
-           f"use one of: {', '.join(RATER_ROLES)}", "rater_role")
-    stamps = pd.to_datetime(frame["timestamp"].where(frame["timestamp"] != ""), errors="coerce", utc=True,
-                            format="ISO8601")
-    report((stamps.isna() & (frame["timestamp"] != "")).to_numpy(), "timestamp",
+            found.add_rows(line[off], score_column(off), texts[codes], "enter a score point of the rubric")
+    report(cols.map("read_type", lambda u: ~u.isin(("",) + READ_TYPES)), "read_type",
+           "unknown read type '{value}'", f"use one of: {', '.join(READ_TYPES)}", "read_type")
+    report(cols.map("rater_role", lambda u: ~u.isin(("",) + RATER_ROLES)), "rater_role",
+           "unknown rater role '{value}'", f"use one of: {', '.join(RATER_ROLES)}", "rater_role")
+    stamp_codes, stamp_values = cols["timestamp"]
+    stamps = pd.to_datetime(stamp_values.where(stamp_values != ""), errors="coerce", utc=True, format="ISO8601")
+    report((stamps.isna() & (stamp_values != "")).to_numpy()[stamp_codes], "timestamp",
            "timestamp '{value}' is not ISO 8601", "write e.g. 2026-10-14T09:30", "timestamp")
 
-    frame["read_type"] = frame["read_type"].where(frame["read_type"] != "", default_read_type(session.kind))
+    cols.replace("read_type", lambda u: u.where(u != "", default_read_type(session.kind)))
     key = list(SCORE_KEY)
-    repeated = frame.duplicated(key, keep=False).to_numpy() & (frame["rater_id"] != "").to_numpy()
+    repeated = cols.duplicated(key) & ~empty["rater_id"]
     if repeated.any():
         groups = frame[repeated].groupby(key, sort=False)
         for (rater, work, task, dim, read), group in list(groups)[:MAX_SHOWN]:
@@ -639,13 +735,20 @@ def read_submission(
 
     out = frame[[c for c in STORED_COLUMNS if c != "condition_code"] + list(flags)].copy()
     coded = condition != ""
-    out["score"] = pd.arrays.IntegerArray(numeric.where(whole, 0).to_numpy().astype(np.int64), coded)
-    out.insert(out.columns.get_loc("score") + 1, "condition_code", pd.array(condition, dtype="str"))
-    out["timestamp"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S%z").fillna("")
-    codes, task_ids = pd.factorize(out["task_id"])      # the few distinct tasks, looked up once each
-    out["rubric_id"] = pd.array([rubric_of[t][0] for t in task_ids], dtype="str").take(codes)
-    out["rubric_version"] = np.array([rubric_of[t][1] for t in task_ids], dtype=np.int64)[codes]
+    points = numeric.where(whole_u, 0).to_numpy().astype(np.int64)
+    out["score"] = pd.arrays.IntegerArray(points[score_codes], coded)
+    condition_codes = pd.factorize(condition) if coded.any() else (np.zeros(len(frame), np.intp), np.array([""]))
+    out.insert(out.columns.get_loc("score") + 1, "condition_code",
+               pd.array(condition_codes[1], dtype="str").take(condition_codes[0]))
+    out["timestamp"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S%z").fillna("").array.take(stamp_codes)
+    task_ids = task_values.tolist()                 # the few distinct tasks, looked up once each
+    out["rubric_id"] = pd.array([rubric_of[t][0] for t in task_ids], dtype="str").take(task_codes)
+    out["rubric_version"] = np.array([rubric_of[t][1] for t in task_ids], dtype=np.int64)[task_codes]
     out["source_line"] = frame.index.to_numpy()
+    codes = {c: cols.codes(c) for c in ("rater_id", "work_id", "task_id", "dimension", "read_type",
+                                        "rater_district", "rater_role", "work_district", "school")}
+    codes["rubric_id"] = (task_codes, [rubric_of[t][0] for t in task_ids])
+    codes["condition_code"] = (condition_codes[0], condition_codes[1].tolist())
     return Submission(path=path, name=name, sha256=sha, layout=layout, n_rows=int(frame.index.nunique()),
                       scores=out.reset_index(drop=True), flag_columns=flags, n_not_scored=n_not_scored,
-                      not_scored=not_scored)
+                      not_scored=not_scored, codes=codes)

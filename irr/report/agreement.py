@@ -153,9 +153,24 @@ def html(result, table_formats: Sequence[str] = ("CSV", "JSON")) -> str:
     params = result.meta["parameters"]
     selection = {k: v for k, v in (params.get("selection") or {}).items() if v}
     n_units = numeric(table["n_units"])
+    codes = result.tables.get("condition_codes")
+    code_rows = (
+        []
+        if codes is None or codes.empty
+        else [
+            {
+                "key": " / ".join(str(row[c]) for c in by) or "all scores",
+                "code": row["condition_code"],
+                "count": count(row["count"]),
+            }
+            for row in codes.to_dict("records")
+        ]
+    )
     return render_page(
         result,
         "agreement.html.j2",
+        code_rows=code_rows,
+        show_condition_codes=bool(code_rows),
         heading="Agreement",
         groups=groups,
         right=set(RIGHT),

@@ -431,7 +431,6 @@ def html(result: CalibrationResult, table_formats: Sequence[str] = ("CSV", "JSON
             f"{result.meta['parameters'].get('ci', 'analytic')} intervals for the group coefficients.",
             f"Qualification profile {result.profile.id}: {result.meta['profile']['source']}",
             result.meta.get("thresholds_source", ""),
-            *[f"Interpretation: {s}" for s in sources(annotated)],
         ],
         table_formats=table_formats,
         show_condition_codes=coded,

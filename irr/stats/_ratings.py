@@ -69,7 +69,7 @@ def _plain(label: Any) -> Any:
     return label.item() if isinstance(label, np.generic) else label
 
 
-def _code_dtype(n: int) -> type:
+def _code_dtype(n: int) -> type[np.signedinteger[Any]]:
     return np.int32 if n < 2**31 - 1 else np.int64
 
 
@@ -788,7 +788,10 @@ class Ratings:
         self.rater_labels = None if rater_labels is None else _readonly(np.asarray(rater_labels))
         # held either as parallel (unit, rater, code) arrays or as a units x raters
         # code matrix (-1 = not rated); the other form is derived when first asked for
-        self._long = None if unit is None else (_readonly(unit), _readonly(rater), _readonly(code))
+        self._long: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if unit is not None:
+            assert rater is not None and code is not None, "unit, rater and code are given together"
+            self._long = (_readonly(unit), _readonly(rater), _readonly(code))
         self._wide = None if wide is None else _readonly(wide)
         self._given_counts = None if counts is None else _readonly(counts)
         self.dropped = dict(dropped or {})
@@ -886,7 +889,7 @@ class Ratings:
                 unit_used |= filled[:, column]
             rater_used = np.array([filled[:, column].any() for column in range(rater_span)])
         else:
-            unit_used, rater_used = filled.any(axis=1), filled.any(axis=0)
+            unit_used, rater_used = np.any(filled, axis=1), np.any(filled, axis=0)
         unit_codes, unit_labels = _compress_ids(unit_off, unit_low, unit_used, unit_dtype)
         rater_codes, rater_labels = _compress_ids(rater_off, rater_low, rater_used, rater_dtype)
         out = cls(
@@ -1123,15 +1126,16 @@ class Ratings:
             )
         remap = np.full(self.n_categories, -1, dtype=np.int64)
         remap[kept] = np.arange(kept.size)
-        keep = has_value[self.code]
+        unit, rater, code = self._long_arrays
+        keep = has_value[code]
         k = int(has_value.sum())
         return Ratings(
             categories=scale,
             unit_labels=self.unit_labels,
             rater_labels=self.rater_labels,
-            unit=self.unit[keep],
-            rater=self.rater[keep],
-            code=remap[self.code[keep]].astype(np.int8 if k <= 127 else np.int32),
+            unit=unit[keep],
+            rater=rater[keep],
+            code=remap[code[keep]].astype(np.int8 if k <= 127 else np.int32),
             dropped=dropped,
         )
 
@@ -1166,14 +1170,23 @@ class Ratings:
 
     @cached_property
     def _long_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(unit, rater, code)``; only for ratings with rater identity (callers check)."""
         if self._long is not None:
             return self._long
-        unit_idx, rater_idx = np.nonzero(self._wide >= 0)
+        wide = self._wide
+        assert wide is not None, "ratings without rater identity have no per-rating arrays"
+        unit_idx, rater_idx = np.nonzero(wide >= 0)
         return (
             _readonly(unit_idx.astype(_code_dtype(self.n_units))),
             _readonly(rater_idx.astype(_code_dtype(self.n_raters))),
-            _readonly(self._wide[unit_idx, rater_idx]),
+            _readonly(wide[unit_idx, rater_idx]),
         )
+
+    @property
+    def _known_rater_labels(self) -> np.ndarray:
+        """``rater_labels`` for callers that checked rater identity (only count input lacks them)."""
+        assert self.rater_labels is not None, "ratings with rater identity carry rater labels"
+        return self.rater_labels
 
     @cached_property
     def is_complete(self) -> bool:
@@ -1207,7 +1220,8 @@ class Ratings:
                 .astype(np.int64)
                 .reshape(self.n_units, k)
             )
-        flat = self.unit.astype(np.int64) * k + self.code
+        unit, _, code = self._long_arrays  # neither counts nor wide: the long arrays
+        flat = unit.astype(np.int64) * k + code
         out = np.bincount(flat, minlength=self.n_units * k).reshape(self.n_units, k)
         return _readonly(out)
 
@@ -1251,7 +1265,7 @@ class Ratings:
         """``r_i``: number of ratings of each unit (int64)."""
         if self._given_counts is not None or self._wide is not None:
             return _readonly(self.counts.sum(axis=1))
-        return _readonly(np.bincount(self.unit, minlength=self.n_units).astype(np.int64))
+        return _readonly(np.bincount(self._long_arrays[0], minlength=self.n_units).astype(np.int64))
 
     @cached_property
     def rater_counts(self) -> np.ndarray:
@@ -1267,7 +1281,8 @@ class Ratings:
                 else:
                     out[column] = np.bincount(codes[codes >= 0], minlength=k)
             return _readonly(out)
-        flat = self.rater.astype(np.int64) * k + self.code
+        _, rater, code = self._long_arrays
+        flat = rater.astype(np.int64) * k + code
         return _readonly(np.bincount(flat, minlength=self.n_raters * k).reshape(self.n_raters, k))
 
     @cached_property
@@ -1288,15 +1303,16 @@ class Ratings:
             )
         dtype = np.int8 if self.n_categories <= 127 else np.int32
         out = np.full(cells, -1, dtype=dtype)
-        out[self._cells] = self.code  # one flat scatter
+        out[self._cells] = self._long_arrays[2]  # one flat scatter
         return _readonly(out.reshape(self.n_units, self.n_raters))
 
     @cached_property
     def _cells(self) -> np.ndarray:
         """Flat units x raters cell of each rating, ``unit * n_raters + rater``."""
-        cells = self.unit.astype(_code_dtype(self.n_units * max(self.n_raters, 1)))
+        unit, rater, _ = self._long_arrays
+        cells = unit.astype(_code_dtype(self.n_units * max(self.n_raters, 1)))
         cells *= max(self.n_raters, 1)
-        cells += self.rater
+        cells += rater
         return cells
 
     def wide_scores(self) -> np.ndarray:
@@ -1320,11 +1336,12 @@ class Ratings:
     def to_long(self) -> pd.DataFrame:
         """Tidy frame ``unit, rater, score`` (one row per rating)."""
         self.require_rater_identity("to_long")
+        unit, rater, code = self._long_arrays
         return pd.DataFrame(
             {
-                "unit": self.unit_labels[self.unit],
-                "rater": self.rater_labels[self.rater],
-                "score": self.scale.labels[self.code],
+                "unit": self.unit_labels[unit],
+                "rater": self._known_rater_labels[rater],
+                "score": self.scale.labels[code],
             }
         )
 
@@ -1334,7 +1351,8 @@ class Ratings:
             scores = self.wide_scores()
         else:  # labels: an object frame, None where not rated
             codes = self.wide_codes
-            scores = np.where(codes >= 0, self.scale.labels[np.maximum(codes, 0)], None)
+            # numpy stubs: y=None (a valid object scalar) is not ArrayLike, so the 1-argument overload matches
+            scores = np.where(codes >= 0, self.scale.labels[np.maximum(codes, 0)], None)  # type: ignore[assignment]
         return pd.DataFrame(
             scores,
             index=pd.Index(self.unit_labels, name="unit"),
@@ -1344,25 +1362,27 @@ class Ratings:
     def select_raters(self, raters: Sequence[int]) -> "Ratings":
         """The ratings of a subset of raters (by code), same scale and units."""
         self.require_rater_identity("select_raters")
-        raters = np.asarray(raters, dtype=np.int64)
+        picked = np.asarray(raters, dtype=np.int64)
+        labels = self._known_rater_labels[picked]
         if self._wide is not None:
             return Ratings(
                 categories=self.scale,
                 unit_labels=self.unit_labels,
-                rater_labels=self.rater_labels[raters],
-                wide=self._wide[:, raters],
+                rater_labels=labels,
+                wide=self._wide[:, picked],
             )
         remap = np.full(self.n_raters, -1, dtype=np.int64)
-        remap[raters] = np.arange(raters.size)
-        new_rater = remap[self.rater]
+        remap[picked] = np.arange(picked.size)
+        unit, rater, code = self._long_arrays
+        new_rater = remap[rater]
         keep = new_rater >= 0
         return Ratings(
             categories=self.scale,
             unit_labels=self.unit_labels,
-            rater_labels=self.rater_labels[raters],
-            unit=self.unit[keep],
+            rater_labels=labels,
+            unit=unit[keep],
             rater=new_rater[keep].astype(np.int32),
-            code=self.code[keep],
+            code=code[keep],
         )
 
     def _with_scale(self, scale: Scale) -> "Ratings":
@@ -1395,7 +1415,7 @@ class Ratings:
         cells = self.n_units * n_raters
         if cells <= 8 * key.size + 1_000_000:
             grid = np.full(cells, -1, dtype=np.int8 if self.n_categories <= 127 else np.int32)
-            grid[key] = self.code
+            grid[key] = self._long[2]
             if np.count_nonzero(grid >= 0) == key.size:
                 self.__dict__["wide_codes"] = _readonly(grid.reshape(self.n_units, self.n_raters))
                 return
@@ -1406,7 +1426,7 @@ class Ratings:
         if dup.size:
             u, r = np.divmod(dup[:5], n_raters)
             pairs = ", ".join(
-                f"({_plain(self.unit_labels[a])!r}, {_plain(self.rater_labels[b])!r})" for a, b in zip(u, r)
+                f"({_plain(self.unit_labels[a])!r}, {_plain(self._known_rater_labels[b])!r})" for a, b in zip(u, r)
             )
             raise DataError(
                 f"{dup.size} (unit, rater) pair(s) have more than one rating, e.g. {pairs}; "

@@ -82,7 +82,9 @@ class ConfidenceInterval(_Bounds):
 
     def with_(self, **changes) -> "ConfidenceInterval":
         """A copy with some of ``low, high, method, note, n_undefined`` replaced."""
-        fields: dict[str, Any] = dict(low=self.low, high=self.high, method=self.method, note=self.note, n_undefined=self.n_undefined)
+        fields: dict[str, Any] = dict(
+            low=self.low, high=self.high, method=self.method, note=self.note, n_undefined=self.n_undefined
+        )
         fields.update(changes)
         return ConfidenceInterval(**fields)
 

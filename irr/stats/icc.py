@@ -130,6 +130,10 @@ def normalize_form(form: str) -> str:
     return _ALIASES[key]
 
 
+# a statistic of the observed data, or one value per resample (the vectorised resampler)
+_FloatOrArray = float | np.ndarray
+
+
 @dataclass(frozen=True)
 class _MeanSquares:
     """Mean squares, degrees of freedom and multipliers of the one- and two-way random models.
@@ -137,21 +141,21 @@ class _MeanSquares:
     Fields are floats, or arrays of one value per resample (the resampler).
     """
 
-    ms_rows: float  # units (two-way, raters adjusted)
-    ms_cols: float  # raters (units adjusted)
-    ms_error: float
-    ms_between: float  # one-way between units
-    ms_within: float
-    df_rows: float  # n - g
-    df_cols: float  # k - g
-    df_error: float  # N - n - k + g
-    df_within: float  # N - n
-    k_eff: float  # multiplier of sigma_a^2 in E[MS_rows]
-    n_eff: float  # multiplier of sigma_b^2 in E[MS_cols]
-    n0: float  # one-way multiplier of sigma_a^2 in E[MS_between]
-    k_mean: float  # harmonic mean of ratings per unit (for the k forms)
-    df_between: float = float("nan")  # n - 1 (one-way)
-    n_groups: float = 1  # g: groups of raters linked by shared units
+    ms_rows: _FloatOrArray  # units (two-way, raters adjusted)
+    ms_cols: _FloatOrArray  # raters (units adjusted)
+    ms_error: _FloatOrArray
+    ms_between: _FloatOrArray  # one-way between units
+    ms_within: _FloatOrArray
+    df_rows: _FloatOrArray  # n - g
+    df_cols: _FloatOrArray  # k - g
+    df_error: _FloatOrArray  # N - n - k + g
+    df_within: _FloatOrArray  # N - n
+    k_eff: _FloatOrArray  # multiplier of sigma_a^2 in E[MS_rows]
+    n_eff: _FloatOrArray  # multiplier of sigma_b^2 in E[MS_cols]
+    n0: _FloatOrArray  # one-way multiplier of sigma_a^2 in E[MS_between]
+    k_mean: _FloatOrArray  # harmonic mean of ratings per unit (for the k forms)
+    df_between: _FloatOrArray = float("nan")  # n - 1 (one-way)
+    n_groups: _FloatOrArray = 1  # g: groups of raters linked by shared units
 
 
 _DENSE_CELLS = 50_000_000  # units x raters cells above which incomplete designs take the sparse path
@@ -214,8 +218,10 @@ def _fit(ratings: Ratings) -> _Fit:
         m_all = rated.sum(axis=1)
         rater_used = rated.any(axis=0)
     else:  # too many cells for a matrix: one bincount over the ratings each
-        m_all = np.bincount(ratings.unit, minlength=ratings.n_units)
-        rater_used = np.bincount(ratings.rater, minlength=ratings.n_raters) > 0
+        unit_codes, rater_codes = ratings.unit, ratings.rater
+        assert unit_codes is not None and rater_codes is not None  # rater identity is required above
+        m_all = np.bincount(unit_codes, minlength=ratings.n_units)
+        rater_used = np.bincount(rater_codes, minlength=ratings.n_raters) > 0
     keep_units = m_all >= 1
     dropped = {}
     if (~keep_units).any():
@@ -232,9 +238,11 @@ def _fit(ratings: Ratings) -> _Fit:
     m = m_all[keep_units].astype(np.float64)
     if not dense:
         # many raters, few ratings each: sparse sums over the ratings, no units x raters matrix
-        unit = (np.cumsum(keep_units) - 1)[ratings.unit]
-        rater = (np.cumsum(rater_used) - 1)[ratings.rater]
-        y = _scores_from_codes(ratings.code, scale)
+        unit_codes, rater_codes, category_codes = ratings.unit, ratings.rater, ratings.code
+        assert unit_codes is not None and rater_codes is not None and category_codes is not None
+        unit = (np.cumsum(keep_units) - 1)[unit_codes]
+        rater = (np.cumsum(rater_used) - 1)[rater_codes]
+        y = _scores_from_codes(category_codes, scale)
         s = _henderson_sparse(unit, rater, y - y.mean(), m, k)
         return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, None, None)
     if not keep_units.all():
@@ -561,7 +569,7 @@ class ICCResult:
     balanced: bool
     estimator: str
     level: float
-    analytic_ci: tuple
+    analytic_ci: tuple[float, float]
     dropped: Mapping[str, int] = field(default_factory=dict)
     variance_components: Mapping[str, float] = field(default_factory=dict)
     alternative: str = "greater"
@@ -700,6 +708,7 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
 
     def build_balanced() -> UnitLevelStatistic:
         # complete designs: classic ANOVA sums, no normal equations to solve
+        assert fit.values is not None  # chosen only when the scores are held
         return UnitLevelStatistic.from_units(
             _balanced_features(fit.values), lambda t: _icc_balanced_from_totals(t, k, form)
         )
@@ -711,6 +720,7 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
             raise InsufficientDataError(
                 "too many units x raters for resampling the ICC in memory; use the analytic interval"
             )
+        assert fit.present is not None  # scores held without `present` only for complete designs
         values, present = fit.values, fit.present.astype(np.float64)
         m = present @ np.ones(k)
         unit_sum = values @ np.ones(k)

@@ -100,6 +100,7 @@ def pairwise_table(
         adjacent = (p * near).sum(axis=(1, 2))
     kappa, kappa_se = weighted_kappa_from_tables(tables, w)
     labels = ratings.rater_labels
+    assert labels is not None  # pair_tables required rater identity, which comes with rater labels
     return pd.DataFrame(
         {
             "rater_a": labels[first],

@@ -395,8 +395,8 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (session.id, sub.name, sub.sha256, sub.layout, sub.n_rows, n_scores, _now()))
             file_id = cur.lastrowid
-            rater_ids = self._intern("raters", sub.scores["rater_id"])
-            work_ids = self._intern("works", sub.scores["work_id"])
+            rater_ids = self._intern("raters", sub.codes.get("rater_id", sub.scores["rater_id"]))
+            work_ids = self._intern("works", sub.codes.get("work_id", sub.scores["work_id"]))
             self._insert_scores(file_id, session.id, sub, rater_ids, work_ids, progress)
             self._conn.execute(
                 "INSERT INTO ingest_log (at, session_id, file, sha256, n_rows, action, who, tool) "
@@ -485,13 +485,16 @@ class Store:
             merged = {**json.loads(row[0]), **s.column_map}
             self._conn.execute("UPDATE sessions SET column_map = ? WHERE id = ?", (json.dumps(merged), s.id))
 
-    def _intern(self, table: str, codes: pd.Series) -> np.ndarray:
-        """Integer ids for rater/work codes (inserting new ones); each distinct code is looked up once."""
+    def _intern(self, table: str, codes: pd.Series | tuple) -> np.ndarray:
+        """Integer ids for rater/work codes (inserting new ones); each distinct code is looked up once.
+
+        ``codes`` is the column, or it factorized as ``(positions, distinct codes)``.
+        """
         import numpy as np
         import pandas as pd
 
         assert table in ("raters", "works")
-        positions, unique = pd.factorize(codes)
+        positions, unique = codes if isinstance(codes, tuple) else pd.factorize(codes)
         unique = [str(c) for c in unique]
         self._conn.executemany(f"INSERT OR IGNORE INTO {table} (code) VALUES (?)", ((c,) for c in unique))
         mapping: dict[str, int] = {}
@@ -505,13 +508,14 @@ class Store:
     def _term_ids(self, columns: Mapping[str, pd.Series | str]) -> dict[str, np.ndarray | int]:
         """Ids in `terms` for the values of several text columns (inserting new values).
 
-        A column given as one string (the same value on every row) gets one id, not an array.
+        A column given as one string (the same value on every row) gets one id, not an array; one
+        given as a tuple is already factorized, ``(codes, distinct values)``.
         """
         import numpy as np
         import pandas as pd
 
-        factorized = {name: (None, [col]) if isinstance(col, str) else pd.factorize(col.astype(str))
-                      for name, col in columns.items()}
+        factorized = {name: (None, [col]) if isinstance(col, str) else col if isinstance(col, tuple)
+                      else pd.factorize(col.astype(str)) for name, col in columns.items()}
         values = sorted({str(v) for _, uniques in factorized.values() for v in uniques})
         self._conn.executemany("INSERT OR IGNORE INTO terms (value) VALUES (?)", ((v,) for v in values))
         mapping: dict[str, int] = {}
@@ -533,12 +537,8 @@ class Store:
         n = len(df)
         flags = (df[list(sub.flag_columns)].to_json(orient="records", lines=True).splitlines()
                  if sub.flag_columns else None)
-        ids = self._term_ids({
-            "session": session_id, "task": df["task_id"], "rubric": df["rubric_id"],
-            "dimension": df["dimension"], "condition_code": df["condition_code"], "read_type": df["read_type"],
-            "rater_district": df["rater_district"],
-            "rater_role": df["rater_role"], "work_district": df["work_district"], "school": df["school"],
-        })
+        ids = self._term_ids({"session": session_id, **{
+            name: sub.codes.get(column, df[column]) for name, column in _TERM_COLUMNS.items() if name != "session"}})
         score = df["score"].array
         missing = np.asarray(score.isna())
         if missing.any():      # condition-coded rows have no score: NULL

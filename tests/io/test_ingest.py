@@ -398,3 +398,41 @@ def test_columnar_reader_leaves_quotes_and_ragged_lines_to_the_csv_module():
     assert _read_csv_columnar("a,b\r1,2\r", ",") is None              # lone carriage returns
     header, frame = _read_csv_columnar("a,b\n\n 1 ,2\n,\n", ",")
     assert header == ["a", "b"] and frame.index.tolist() == [3] and frame.iloc[0].tolist() == ["1", "2"]
+
+
+# --- validation on each column's distinct values (issue 11, speed) ---------------------------------
+def test_submission_codes_are_its_columns_and_the_store_needs_none(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from irr.io.submissions import read_submission
+    from irr.model.session import session_from_mapping
+
+    sheet = write(tmp_path / "a.csv", LONG + "T1,W1,ela-g8-argument,claim,3\nT2,W1,ela-g8-argument,claim,blank\n"
+                  "T1,W2,ela-g8-argument,evidence,2\n\n,,,,\nT2,W2,ela-g8-argument,evidence,4")
+    session = session_from_mapping(SESSION, "x")
+    sub = read_submission(sheet, BANK, session)
+    assert sub.scores["source_line"].tolist() == [2, 3, 4, 7]          # blank lines left out, no final newline
+    assert set(sub.codes) >= {"rater_id", "work_id", "task_id", "dimension", "read_type", "condition_code"}
+    for column, (codes, values) in sub.codes.items():
+        assert np.array(values, dtype=object)[codes].tolist() == sub.scores[column].tolist(), column
+    assert sub.n_condition_coded == 1
+    with_codes, without = Store(tmp_path / "a.sqlite"), Store(tmp_path / "b.sqlite")
+    with_codes.write_submission(sub, session)
+    without.write_submission(dataclasses.replace(sub, codes={}), session)   # the store factorizes itself
+    pd.testing.assert_frame_equal(with_codes.scores(), without.scores())
+
+
+def test_checks_on_distinct_values_name_every_row(tmp_path):
+    rows = ["T1,W1,ela-g8-argument,claim,3", "T2,W1,ela-g8-argument,claim,9", "T3,W1,ela-g8-argument,claim,9",
+            "T4,W1,ela-g8-argument,claimz,3", "T5,W1,nope,claim,3", "T6,W1,ela-g8-argument,claim,9",
+            "T1,W1,ela-g8-argument,claim,3"]
+    sheet = write(tmp_path / "a.csv", LONG + "\n".join(rows) + "\n")
+    with pytest.raises(SubmissionError) as info:
+        ingest(Store(tmp_path / "s.sqlite"), sheet, SESSION, bank=BANK)
+    text = problems(info)
+    assert any("rows 3–4, 7" in p and "score 9 is not on the scale of 'claim'" in p for p in text), text
+    assert any("row 5" in p and "dimension 'claimz'" in p for p in text), text
+    assert any("row 6" in p and "task 'nope'" in p for p in text), text
+    assert any("more than once" in p and "lines 2, 8" in p for p in text), text
