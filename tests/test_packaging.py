@@ -205,8 +205,8 @@ def test_init_into_an_empty_folder_needs_no_force(tmp_path):
 # -------------------------------------------------------------- dependencies
 DIST_TO_IMPORT = {"pyyaml": "yaml", "jinja2": "jinja2", "scikit-learn": "sklearn", "pillow": "PIL"}
 # in the test extra and imported by none: setuptools and wheel so the wheel test builds offline;
-# ruff, mypy and PyYAML's stubs are run by .ci/run on the package
-BUILD_TOOLS = {"setuptools", "wheel", "ruff", "mypy", "types-pyyaml"}
+# ruff, mypy and PyYAML's stubs are run by .ci/run on the package; pytest-xdist runs the suite
+BUILD_TOOLS = {"setuptools", "wheel", "ruff", "mypy", "types-pyyaml", "pytest-xdist"}
 
 
 def requirement_names(requirements: list[str]) -> list[str]:

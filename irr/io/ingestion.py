@@ -6,6 +6,7 @@ the column maps, reads and validates each file
 :class:`~irr.io.submissions.Submission` to
 :meth:`irr.store.Store.write_submission`, one transaction per file.
 """
+
 from __future__ import annotations
 
 import os
@@ -129,7 +130,8 @@ def ingest(
     bank = bank or load_bank()
     results = []
     for file in files:
-        submission = read_submission(file, bank, manifest, encoding=encoding)
-        results.append(store.write_submission(submission, manifest, replace=replace, dry_run=dry_run,
-                                              progress=progress))
+        submission = read_submission(Path(file), bank, manifest, encoding=encoding)
+        results.append(
+            store.write_submission(submission, manifest, replace=replace, dry_run=dry_run, progress=progress)
+        )
     return results

@@ -19,6 +19,7 @@ score row, counted in :attr:`Submission.n_not_scored`.  In ``.xlsx`` sheets a
 formula cell is read by the value the spreadsheet saved with it; a formula with
 no saved value is a problem naming the cell.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,7 +30,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -39,16 +40,30 @@ from irr.errors import Problem, SubmissionError, ValidationError
 from irr.model.bank import Bank
 from irr.model.rubric import normalise_condition_code
 from irr.model.session import (
-    FLAG_PREFIX, OPTIONAL_COLUMNS, RATER_ROLES, READ_TYPES, REQUIRED_COLUMNS, SCORE_KEY, Session,
-    default_read_type, session_from_mapping,
+    FLAG_PREFIX,
+    OPTIONAL_COLUMNS,
+    RATER_ROLES,
+    READ_TYPES,
+    REQUIRED_COLUMNS,
+    SCORE_KEY,
+    Session,
+    default_read_type,
+    session_from_mapping,
 )
 
-__all__ = ["Submission", "read_submission", "read_manifest", "parse_column_map", "STORED_COLUMNS",
-           "RowsProblem", "SCORE_KEY"]
+__all__ = [
+    "Submission",
+    "read_submission",
+    "read_manifest",
+    "parse_column_map",
+    "STORED_COLUMNS",
+    "RowsProblem",
+    "SCORE_KEY",
+]
 
 STORED_COLUMNS = ("rater_id", "work_id", "task_id", "dimension", "score", "condition_code", *OPTIONAL_COLUMNS)
-MAX_SHOWN = 200   # distinct problems listed per file before "... and N more"
-MAX_RANGES = 8    # row ranges listed in one grouped problem
+MAX_SHOWN = 200  # distinct problems listed per file before "... and N more"
+MAX_RANGES = 8  # row ranges listed in one grouped problem
 
 
 @dataclass(frozen=True)
@@ -70,9 +85,9 @@ class RowsProblem(Problem):
 
 def _row_ranges(rows: Sequence[int]) -> str:
     """``[2, 3, 4, 9, 11, 12]`` -> ``'2-4, 9, 11-12'`` (en dashes), at most MAX_RANGES ranges."""
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    runs = np.split(rows, breaks)
+    unique = np.unique(np.asarray(rows, dtype=np.int64))
+    breaks = np.flatnonzero(np.diff(unique) != 1) + 1
+    runs = np.split(unique, breaks)
     parts = [f"{r[0]}" if r.size == 1 else f"{r[0]}–{r[-1]}" for r in runs[:MAX_RANGES]]
     rest = int(sum(r.size for r in runs[MAX_RANGES:]))
     return ", ".join(parts) + (f" and {rest} more" if rest else "")
@@ -85,7 +100,7 @@ class _Problems:
         self.name = name
         self.single: list[Problem] = []
         self.parts: list[pd.DataFrame] = []
-        self.order: dict[str, int] = {}     # header position of each column: problems of a row in file order
+        self.order: dict[str, int] = {}  # header position of each column: problems of a row in file order
 
     def add(self, problem: Problem) -> None:
         self.single.append(problem)
@@ -94,10 +109,16 @@ class _Problems:
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return
-        self.parts.append(pd.DataFrame({
-            "row": rows, "column": np.broadcast_to(np.asarray(columns, dtype=object), rows.shape),
-            "text": np.broadcast_to(np.asarray(texts, dtype=object), rows.shape),
-            "fix": np.broadcast_to(np.asarray(fix, dtype=object), rows.shape)}))
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "row": rows,
+                    "column": np.broadcast_to(np.asarray(columns, dtype=object), rows.shape),
+                    "text": np.broadcast_to(np.asarray(texts, dtype=object), rows.shape),
+                    "fix": np.broadcast_to(np.asarray(fix, dtype=object), rows.shape),
+                }
+            )
+        )
 
     def __bool__(self) -> bool:
         return bool(self.single or self.parts)
@@ -111,8 +132,11 @@ class _Problems:
                 if rows.size == 1:
                     out.append(Problem(self.name, text, row=int(rows[0]), column=column, fix=fix))
                 else:
-                    out.append(RowsProblem(self.name, text, row=int(rows[0]), column=column, fix=fix,
-                                           rows=tuple(int(r) for r in rows)))
+                    out.append(
+                        RowsProblem(
+                            self.name, text, row=int(rows[0]), column=column, fix=fix, rows=tuple(int(r) for r in rows)
+                        )
+                    )
         out.sort(key=lambda p: (p.row if p.row is not None else 0, self.order.get(p.column or "", -1)))
         if len(out) > MAX_SHOWN:
             out = out[:MAX_SHOWN] + [Problem(self.name, f"... and {len(out) - MAX_SHOWN} more problems")]
@@ -163,7 +187,7 @@ class _Factorized:
         codes, values = self[column]
         new = change(values)
         self.frame[column] = new.array.take(codes)
-        new_codes, new_values = pd.factorize(new, use_na_sentinel=False)   # values that became equal merge
+        new_codes, new_values = pd.factorize(new, use_na_sentinel=False)  # values that became equal merge
         self._done[column] = (new_codes[codes], pd.Series(new_values))
 
     def _key(self, columns) -> np.ndarray:
@@ -173,7 +197,7 @@ class _Factorized:
         for column in columns:
             codes, values = self[column]
             size = max(len(values), 1)
-            if span * size >= 2 ** 62:         # renumber the combinations seen so far: no overflow
+            if span * size >= 2**62:  # renumber the combinations seen so far: no overflow
                 key, seen = pd.factorize(key)
                 span = max(len(seen), 1)
             key = key * size + codes
@@ -200,11 +224,11 @@ class Submission:
     name: str
     sha256: str
     layout: str
-    n_rows: int                 # data rows in the file
-    scores: pd.DataFrame        # STORED_COLUMNS + rubric_id, rubric_version + flag columns
+    n_rows: int  # data rows in the file
+    scores: pd.DataFrame  # STORED_COLUMNS + rubric_id, rubric_version + flag columns
     flag_columns: tuple[str, ...] = field(default_factory=tuple)
-    n_not_scored: int = 0       # empty score cells of the wide layout (no score row)
-    not_scored: tuple[tuple[int, str], ...] = ()   # the first few of them as (row, column)
+    n_not_scored: int = 0  # empty score cells of the wide layout (no score row)
+    not_scored: tuple[tuple[int, str], ...] = ()  # the first few of them as (row, column)
     # text columns of `scores` factorized while validating, {column: (codes, values)}: the store
     # takes ids from them instead of hashing a million cells again (empty: it factorizes itself)
     codes: Mapping[str, tuple[np.ndarray, Sequence[str]]] = field(default_factory=dict, repr=False, compare=False)
@@ -222,7 +246,12 @@ class _ManifestLoader(yaml.SafeLoader):
     (YAML's own date parser raises a bare ValueError on ``2026-13-40``)."""
 
 
-_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    assert isinstance(node, yaml.ScalarNode)  # YAML timestamps are scalars
+    return loader.construct_scalar(node)
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def read_manifest(path: str | Path) -> Session:
@@ -237,16 +266,29 @@ def read_manifest(path: str | Path) -> Session:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise ValidationError([Problem(str(path), f"cannot read the manifest: {reason}",
-                                       fix="check the path; the manifest is a UTF-8 YAML text file")]) from None
+        raise ValidationError(
+            [
+                Problem(
+                    str(path),
+                    f"cannot read the manifest: {reason}",
+                    fix="check the path; the manifest is a UTF-8 YAML text file",
+                )
+            ]
+        ) from None
     try:
         data = yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ValidationError([Problem(str(path), f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                                       row=mark.line + 1 if mark is not None else None,
-                                       fix="check the indentation and quote values that hold ':' or '#'")]
-                              ) from None
+        raise ValidationError(
+            [
+                Problem(
+                    str(path),
+                    f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                    row=mark.line + 1 if mark is not None else None,
+                    fix="check the indentation and quote values that hold ':' or '#'",
+                )
+            ]
+        ) from None
     return session_from_mapping(data, str(path))
 
 
@@ -256,8 +298,9 @@ def parse_column_map(pairs) -> dict[str, str]:
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ValidationError([Problem("--map", f"'{pair}' is not NAME=HEADER",
-                                           fix="write e.g. --map rater_id=Teacher")])
+            raise ValidationError(
+                [Problem("--map", f"'{pair}' is not NAME=HEADER", fix="write e.g. --map rater_id=Teacher")]
+            )
         out[key.strip()] = value.strip()
     return out
 
@@ -290,8 +333,10 @@ def _what_is(data: bytes) -> tuple[str, str] | None:
             return "a Word document", "ingest the CSV or .xlsx score sheet, not the document"
         return "a zip archive", "unzip it and ingest the score sheet inside"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return ("an old-format (97-2003) Office file such as an .xls workbook",
-                "open it in Excel or LibreOffice and save it as .xlsx or CSV")
+        return (
+            "an old-format (97-2003) Office file such as an .xls workbook",
+            "open it in Excel or LibreOffice and save it as .xlsx or CSV",
+        )
     if data.startswith(b"%PDF"):
         return "a PDF document", "export the score sheet from the spreadsheet as CSV or .xlsx"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -319,7 +364,7 @@ def _excel_grid(path: Path, data: bytes, data_only: bool):
     try:
         sheet = book.worksheets[0]
         if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()     # a stale <dimension> tag would cut rows off
+            sheet.reset_dimensions()  # a stale <dimension> tag would cut rows off
         rows = [[(c.value, getattr(c, "data_type", "n")) for c in row] for row in sheet.iter_rows()]
         return sheet.title, rows
     finally:
@@ -330,20 +375,25 @@ def _read_excel(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame]:
     if not data.startswith(b"PK"):
         what = _what_is(data)
         if what is None:
-            raise _file_problem(path, f"this is a text file (CSV?) saved with a {path.suffix} name, "
-                                "not an Excel workbook", "rename it to .csv")
+            raise _file_problem(
+                path,
+                f"this is a text file (CSV?) saved with a {path.suffix} name, not an Excel workbook",
+                "rename it to .csv",
+            )
         if what[0] != "an Excel workbook":
             raise _file_problem(path, f"this is {what[0]}, not an .xlsx workbook", what[1])
     try:
         title, grid = _excel_grid(path, data, data_only=False)
-        formulas = [(r, c, value) for r, row in enumerate(grid) for c, (value, kind) in enumerate(row)
-                    if kind == "f"]
+        formulas = [(r, c, value) for r, row in enumerate(grid) for c, (value, kind) in enumerate(row) if kind == "f"]
         if formulas:
             # a formula cell holds the formula; the value the spreadsheet computed is in the cache
             _, cached = _excel_grid(path, data, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise _file_problem(path, f"cannot read the Excel file ({type(exc).__name__}: {exc})",
-                            "re-export it from the spreadsheet as .xlsx or CSV") from None
+        raise _file_problem(
+            path,
+            f"cannot read the Excel file ({type(exc).__name__}: {exc})",
+            "re-export it from the spreadsheet as .xlsx or CSV",
+        ) from None
     values = [[value for value, _ in row] for row in grid]
     problems = []
     if formulas:
@@ -353,42 +403,55 @@ def _read_excel(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame]:
         for r, c, formula in formulas:
             saved = cached[r][c][0] if r < len(cached) and c < len(cached[r]) else None
             if saved is None:
-                problems.append(Problem(
-                    path.name, f"{title}!{get_column_letter(c + 1)}{r + 1} holds a formula ({formula}) with no "
-                    "saved value", row=r + 1, column=header[c] if r and c < len(header) else None,
-                    fix="type the value instead, or open the file in Excel or LibreOffice and save it again "
-                        "(that stores the formulas' values)"))
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"{title}!{get_column_letter(c + 1)}{r + 1} holds a formula ({formula}) with no saved value",
+                        row=r + 1,
+                        column=header[c] if r and c < len(header) else None,
+                        fix="type the value instead, or open the file in Excel or LibreOffice and save it again "
+                        "(that stores the formulas' values)",
+                    )
+                )
             else:
                 values[r][c] = saved
     if problems:
         raise SubmissionError(problems, summary=f"{path.name} was rejected")
     if not values or not any(v is not None for v in values[0]):
-        raise _file_problem(path, "the sheet is empty" if not values else "the first row (the header) is empty",
-                            "export the sheet with its header row in row 1")
+        raise _file_problem(
+            path,
+            "the sheet is empty" if not values else "the first row (the header) is empty",
+            "export the sheet with its header row in row 1",
+        )
     width = max(len(row) for row in values)
     text = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in values]
     header = [c.strip() for c in text[0]]
-    while header and header[-1] == "":       # trailing empty header cells are not columns
+    while header and header[-1] == "":  # trailing empty header cells are not columns
         header.pop()
-    body = pd.DataFrame([row[:len(header)] for row in text[1:]], columns=range(len(header)), dtype=str) \
-        if len(text) > 1 else pd.DataFrame(columns=range(len(header)), dtype=str)
-    body.index = np.arange(2, len(body) + 2)      # sheet row numbers (the header is row 1)
+    body = (
+        pd.DataFrame([row[: len(header)] for row in text[1:]], columns=range(len(header)), dtype=str)
+        if len(text) > 1
+        else pd.DataFrame(columns=range(len(header)), dtype=str)
+    )
+    body.index = np.arange(2, len(body) + 2)  # sheet row numbers (the header is row 1)
     body = _strip_cells(body)
-    blank = (body == "").all(axis=1).to_numpy()   # blank rows are not rows, as in CSV
+    blank = (body == "").all(axis=1).to_numpy()  # blank rows are not rows, as in CSV
     return header, body[~blank] if blank.any() else body
 
 
 # white space bytes -> " ", the line end and delimiters -> "\n" (non-ASCII bytes count as space: they
 # may belong to a Unicode space, and a false alarm only costs a strip)
-_EDGE_TABLE = bytes(32 if b in (9, 11, 12, 13, 28, 29, 30, 31, 32) or b >= 128 else 10 if b in (10, 44) else b
-                    for b in range(256))
+_EDGE_TABLE = bytes(
+    32 if b in (9, 11, 12, 13, 28, 29, 30, 31, 32) or b >= 128 else 10 if b in (10, 44) else b for b in range(256)
+)
 
 
 def _space_at_a_cell_edge(raw: bytes, delimiter: str) -> bool:
     """Whether a cell of the UTF-8 text ``raw`` may start or end with white space (then cells are stripped)."""
-    table = _EDGE_TABLE if delimiter == "," else bytes(10 if b == ord(delimiter) else x
-                                                       for b, x in enumerate(_EDGE_TABLE))
-    marked = raw.translate(table)                   # one pass in C; the searches below are memchr-fast
+    table = (
+        _EDGE_TABLE if delimiter == "," else bytes(10 if b == ord(delimiter) else x for b, x in enumerate(_EDGE_TABLE))
+    )
+    marked = raw.translate(table)  # one pass in C; the searches below are memchr-fast
     return marked[:1] == b" " or marked[-1:] == b" " or b" \n" in marked or b"\n " in marked
 
 
@@ -417,24 +480,33 @@ def _read_csv_columnar(text: str, delimiter: str) -> tuple[list[str], pd.DataFra
     cells = np.diff(np.concatenate(([0], delimiters_before, [] if n_lines == ends.size else [total]))) + 1
     width = int(cells[0])
     starts = np.concatenate(([0], ends + 1))
-    for line in np.flatnonzero(cells != width):       # few lines: blank ones are dropped, others refused
+    for line in np.flatnonzero(cells != width):  # few lines: blank ones are dropped, others refused
         stop = ends[line] if line < ends.size else len(raw)
-        if raw[starts[line]:stop].decode("utf-8").replace(delimiter, "").strip() or cells[line] > width:
-            return None                               # the csv path reports the line
+        if raw[starts[line] : stop].decode("utf-8").replace(delimiter, "").strip() or cells[line] > width:
+            return None  # the csv path reports the line
     try:
-        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, header=None, dtype=str, na_filter=False,
-                            skip_blank_lines=False, quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8",
-                            low_memory=False)
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+            encoding="utf-8",
+            low_memory=False,
+        )
     except (ValueError, pd.errors.ParserError):
         return None
     if len(frame) != n_lines or frame.shape[1] != width:
         return None
     header = [str(c).strip() for c in frame.iloc[0]]
     frame = frame.iloc[1:]
-    frame.index = np.arange(2, n_lines + 1)             # line numbers in the file
+    frame.index = np.arange(2, n_lines + 1)  # line numbers in the file
     if _space_at_a_cell_edge(raw, delimiter):
         frame = _strip_cells(frame)
-        blank = (frame == "").all(axis=1).to_numpy()    # blank lines are not rows
+        blank = (frame == "").all(axis=1).to_numpy()  # blank lines are not rows
     else:
         # unstripped, a line of empty cells holds only its delimiters: at most width - 1 bytes, so
         # only such short lines are looked at
@@ -453,16 +525,22 @@ def _read_raw(path: Path, data: bytes, encoding: str | None) -> tuple[list[str],
     if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         raise _file_problem(path, f"unsupported file type '{path.suffix}'", "save the sheet as .csv or .xlsx")
     what = _what_is(data)
-    if what is not None and not (what[0] == "UTF-16 text" and encoding and "16" in encoding) \
-            and not (encoding and ("16" in encoding or "32" in encoding)):
+    if (
+        what is not None
+        and not (what[0] == "UTF-16 text" and encoding and "16" in encoding)
+        and not (encoding and ("16" in encoding or "32" in encoding))
+    ):
         if what[0] == "an Excel workbook":
             raise _file_problem(path, f"this is an Excel workbook saved with a {path.suffix} name", what[1])
         raise _file_problem(path, f"this is {what[0]}, not a CSV text file", what[1])
     try:
         text = data.decode(encoding or "utf-8-sig")
     except (UnicodeDecodeError, LookupError) as exc:
-        raise _file_problem(path, f"the file is not {encoding or 'UTF-8'} text ({exc.__class__.__name__})",
-                            "pass the right encoding, e.g. --encoding=latin-1 or --encoding=cp1252") from None
+        raise _file_problem(
+            path,
+            f"the file is not {encoding or 'UTF-8'} text ({exc.__class__.__name__})",
+            "pass the right encoding, e.g. --encoding=latin-1 or --encoding=cp1252",
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
@@ -482,22 +560,32 @@ def _read_csv_rows(path: Path, text: str, delimiter: str) -> tuple[list[str], pd
     width = len(header)
     body_rows = rows[1:]
     sizes = np.fromiter(map(len, body_rows), dtype=np.int64, count=len(body_rows))
-    ragged = np.flatnonzero(sizes != width)      # few rows: a Python look at each is cheap
+    ragged = np.flatnonzero(sizes != width)  # few rows: a Python look at each is cheap
     bad = [(int(i) + 2, int(sizes[i])) for i in ragged if any(c.strip() for c in body_rows[i])]
     if bad:
         shown = ", ".join(f"line {line} has {n}" for line, n in bad[:5])
         raise SubmissionError(
-            [Problem(path.name, f"rows have a different number of cells than the header ({width}): {shown}"
-                     + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
-                     row=bad[0][0], fix="check for truncated rows or unquoted commas")],
-            summary=f"{path.name} was rejected")
-    regular = np.flatnonzero(sizes == width)     # the others are blank lines (bad rows were refused)
+            [
+                Problem(
+                    path.name,
+                    f"rows have a different number of cells than the header ({width}): {shown}"
+                    + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
+                    row=bad[0][0],
+                    fix="check for truncated rows or unquoted commas",
+                )
+            ],
+            summary=f"{path.name} was rejected",
+        )
+    regular = np.flatnonzero(sizes == width)  # the others are blank lines (bad rows were refused)
     rows_kept = body_rows if regular.size == len(body_rows) else [body_rows[i] for i in regular]
-    frame = pd.DataFrame(rows_kept, columns=range(width), dtype=str) if rows_kept else \
-        pd.DataFrame(columns=range(width), dtype=str)
-    frame.index = regular + 2                    # line numbers in the file
+    frame = (
+        pd.DataFrame(rows_kept, columns=range(width), dtype=str)
+        if rows_kept
+        else pd.DataFrame(columns=range(width), dtype=str)
+    )
+    frame.index = regular + 2  # line numbers in the file
     frame = _strip_cells(frame)
-    blank = (frame == "").all(axis=1).to_numpy() # blank lines are not rows
+    blank = (frame == "").all(axis=1).to_numpy()  # blank lines are not rows
     return header, frame[~blank] if blank.any() else frame
 
 
@@ -538,18 +626,32 @@ def read_submission(
         seen[col] = seen.get(col, 0) + 1
     for col, count in seen.items():
         if count > 1:
-            found.add(Problem(name, f"column '{col}' appears {count} times in the header", row=1,
-                              column=col, fix="rename or delete the repeated column"))
+            found.add(
+                Problem(
+                    name,
+                    f"column '{col}' appears {count} times in the header",
+                    row=1,
+                    column=col,
+                    fix="rename or delete the repeated column",
+                )
+            )
     mapping = {**session.column_map, **(column_map or {})}
     rename = {}
     for canonical, given in mapping.items():
         if given in header:
             rename[given] = canonical
         elif canonical not in header:
-            found.add(Problem(name, f"mapped column '{given}' (for {canonical}) is not in the header",
-                              row=1, column=given, fix=f"the header is: {', '.join(header)}"))
+            found.add(
+                Problem(
+                    name,
+                    f"mapped column '{given}' (for {canonical}) is not in the header",
+                    row=1,
+                    column=given,
+                    fix=f"the header is: {', '.join(header)}",
+                )
+            )
     names = [rename.get(h, h) for h in header]
-    given_name = {rename.get(h, h): h for h in header}     # canonical -> the header in the file
+    given_name = {rename.get(h, h): h for h in header}  # canonical -> the header in the file
     if found:
         reject()
     frame.columns = names
@@ -559,40 +661,67 @@ def read_submission(
     if long_layout:
         missing += [c for c in ("dimension", "score") if c not in names]
     if missing:
-        raise SubmissionError([Problem(name, f"required column(s) missing: {', '.join(missing)}", row=1,
-                                       fix="add them or map your headers with --map NAME=HEADER")],
-                              summary=f"{name} was rejected")
+        raise SubmissionError(
+            [
+                Problem(
+                    name,
+                    f"required column(s) missing: {', '.join(missing)}",
+                    row=1,
+                    fix="add them or map your headers with --map NAME=HEADER",
+                )
+            ],
+            summary=f"{name} was rejected",
+        )
     flags = tuple(c for c in names if c.startswith(FLAG_PREFIX))
-    n_not_scored, not_scored = 0, ()
+    n_not_scored, not_scored = 0, cast(tuple[tuple[int, str], ...], ())
     if not long_layout:
         known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(flags)
         dims = [c for c in names if c not in known and c != ""]
         if "" in names and (frame.loc[:, [n == "" for n in names]] != "").to_numpy().any():
-            found.add(Problem(name, "a column with values has no header", row=1,
-                              fix="name it (a dimension id) or delete it"))
+            found.add(
+                Problem(name, "a column with values has no header", row=1, fix="name it (a dimension id) or delete it")
+            )
         if not dims:
-            raise SubmissionError([Problem(name, "no score columns: neither 'dimension'/'score' (long layout) "
-                                           "nor rubric dimension columns (wide layout)", row=1,
-                                           fix="add one column per rubric dimension, named by its id")],
-                                  summary=f"{name} was rejected")
+            raise SubmissionError(
+                [
+                    Problem(
+                        name,
+                        "no score columns: neither 'dimension'/'score' (long layout) "
+                        "nor rubric dimension columns (wide layout)",
+                        row=1,
+                        fix="add one column per rubric dimension, named by its id",
+                    )
+                ],
+                summary=f"{name} was rejected",
+            )
         # a header that is no dimension of the file's rubrics is one header problem, not one per row
         file_tasks = [t for t in pd.unique(frame["task_id"]) if t in bank.tasks]
-        rubrics = {bank.rubric_for(bank.task(t)).ref: bank.rubric_for(bank.task(t)) for t in file_tasks} \
-            or {r.ref: r for r in bank.rubrics.values()}
+        rubrics = {bank.rubric_for(bank.task(t)).ref: bank.rubric_for(bank.task(t)) for t in file_tasks} or {
+            r.ref: r for r in bank.rubrics.values()
+        }
         dim_ids = list(dict.fromkeys(d for r in rubrics.values() for d in r.dimension_ids))
         for col in dims:
             if col not in dim_ids:
                 near = difflib.get_close_matches(col, dim_ids, n=1)
                 which = "the rubric's" if len(rubrics) == 1 else "the rubrics'"
-                found.add(Problem(
-                    name, f"unknown column '{given_name.get(col, col)}'; {which} dimensions are "
-                    f"{', '.join(dim_ids)}", row=1, column=given_name.get(col, col),
-                    fix=(f"did you mean '{near[0]}'? " if near else "")
-                    + "name each score column by a dimension id, or map it with --map DIMENSION=HEADER"))
+                found.add(
+                    Problem(
+                        name,
+                        f"unknown column '{given_name.get(col, col)}'; {which} dimensions are {', '.join(dim_ids)}",
+                        row=1,
+                        column=given_name.get(col, col),
+                        fix=(f"did you mean '{near[0]}'? " if near else "")
+                        + "name each score column by a dimension id, or map it with --map DIMENSION=HEADER",
+                    )
+                )
         dims = [c for c in dims if c in dim_ids]
         frame = frame.reset_index(names="_line")
-        frame = frame.melt(id_vars=[c for c in frame.columns if c not in dims],
-                           value_vars=dims, var_name="dimension", value_name="score")
+        frame = frame.melt(
+            id_vars=[c for c in frame.columns if c not in dims],
+            value_vars=dims,
+            var_name="dimension",
+            value_name="score",
+        )
         frame = frame.set_index("_line").sort_index(kind="stable")
         # an empty cell is "not scored" where the row's rubric has the dimension (else: not its column)
         empty = (frame["score"] == "").to_numpy()
@@ -601,8 +730,10 @@ def read_submission(
             cells = pd.MultiIndex.from_arrays([frame["task_id"], frame["dimension"]])
             counted = empty & cells.isin(list(applies))
             n_not_scored = int(counted.sum())
-            not_scored = tuple((int(r), given_name.get(d, d)) for r, d in
-                               zip(frame.index[counted][:20], frame["dimension"].to_numpy()[counted][:20]))
+            not_scored = tuple(
+                (int(r), given_name.get(d, d))
+                for r, d in zip(frame.index[counted][:20], frame["dimension"].to_numpy()[counted][:20])
+            )
             frame = frame[~empty]
     layout = "long" if long_layout else "wide"
     for col in OPTIONAL_COLUMNS:
@@ -610,7 +741,7 @@ def read_submission(
             frame[col] = ""
 
     line = frame.index.to_numpy()
-    cols = _Factorized(frame)    # each text column hashed once; checks look at its distinct values
+    cols = _Factorized(frame)  # each text column hashed once; checks look at its distinct values
 
     def score_column(rows):
         """The column a score problem is in: 'score' (long) or the dimension's own column (wide)."""
@@ -636,12 +767,11 @@ def read_submission(
     task_codes, task_values = cols["task_id"]
     unknown_u = ~np.isin(task_values.to_numpy(dtype=object), list(bank.tasks)) & (task_values != "").to_numpy()
     unknown = unknown_u[task_codes]
-    report(unknown, "task_id", "task '{value}' is not in the bank", "use a task id from `irr bank list`",
-           "task_id")
+    report(unknown, "task_id", "task '{value}' is not in the bank", "use a task id from `irr bank list`", "task_id")
     legal: dict[tuple[str, str], tuple[int, ...]] = {}
     codes_of: dict[tuple[str, str], tuple[str, ...]] = {}
     rubric_of: dict[str, tuple[str, int]] = {}
-    for task_id in task_values[~unknown_u & (task_values != "").to_numpy()]:   # in order of first row
+    for task_id in task_values[~unknown_u & (task_values != "").to_numpy()]:  # in order of first row
         task = bank.task(task_id)
         rubric = bank.rubric_for(task)
         rubric_of[task_id] = (rubric.id, rubric.version)
@@ -659,20 +789,25 @@ def read_submission(
         for t, d in uniques:
             rid, ver = rubric_of[t]
             texts.append(f"dimension '{d}' is not in rubric {rid}@{ver} of task '{t}'")
-            fixes.append(f"use one of: {', '.join(dd for (tt, dd) in legal if tt == t)}"
-                         + ("" if long_layout else "; leave this cell empty for this task"))
-        found.add_rows(line[bad_dim], "dimension" if long_layout else score_column(bad_dim),
-                       np.array(texts, dtype=object)[codes], np.array(fixes, dtype=object)[codes])
+            fixes.append(
+                f"use one of: {', '.join(dd for (tt, dd) in legal if tt == t)}"
+                + ("" if long_layout else "; leave this cell empty for this task")
+            )
+        found.add_rows(
+            line[bad_dim],
+            "dimension" if long_layout else score_column(bad_dim),
+            np.array(texts, dtype=object)[codes],
+            np.array(fixes, dtype=object)[codes],
+        )
     score_codes, score_values = cols["score"]
-    numeric = pd.to_numeric(score_values, errors="coerce")      # each distinct cell parsed once
+    numeric = pd.to_numeric(score_values, errors="coerce")  # each distinct cell parsed once
     whole_u = (numeric.notna() & np.isfinite(numeric) & (numeric == np.round(numeric))).to_numpy()
     whole = whole_u[score_codes]
     # a non-numeric cell may be a condition code declared for the row's dimension
     condition = np.full(len(frame), "", dtype=object)
     other = ~whole & ~empty["score"]
     if other.any():
-        cells = pd.MultiIndex.from_arrays([frame["task_id"][other], frame["dimension"][other],
-                                           frame["score"][other]])
+        cells = pd.MultiIndex.from_arrays([frame["task_id"][other], frame["dimension"][other], frame["score"][other]])
         codes, uniques = pd.factorize(cells)
         code_of, texts, fixes = [], [], []
         for t, d, v in uniques:
@@ -680,57 +815,90 @@ def read_submission(
             declared = codes_of.get((t, d), ())
             code_of.append(code if code in declared else "")
             texts.append(f"score '{v}' is not a whole number" + (f" or a condition code of '{d}'" if declared else ""))
-            fixes.append(f"enter a score point of the rubric or one of its condition codes: {', '.join(declared)}"
-                         if declared else "enter the rubric score point (e.g. 3)")
+            fixes.append(
+                f"enter a score point of the rubric or one of its condition codes: {', '.join(declared)}"
+                if declared
+                else "enter the rubric score point (e.g. 3)"
+            )
         code_of = np.array(code_of, dtype=object)[codes]
         condition[other] = code_of
         shown = code_of == ""
-        found.add_rows(line[other][shown], score_column(np.flatnonzero(other)[shown]),
-                       np.array(texts, dtype=object)[codes][shown], np.array(fixes, dtype=object)[codes][shown])
+        found.add_rows(
+            line[other][shown],
+            score_column(np.flatnonzero(other)[shown]),
+            np.array(texts, dtype=object)[codes][shown],
+            np.array(fixes, dtype=object)[codes][shown],
+        )
     check = whole & known_task & ~bad_dim
     if check.any():
-        as_int_u = numeric.where(whole_u, -10**9).astype(np.int64).to_numpy()
+        as_int_u = numeric.where(whole_u, -(10**9)).astype(np.int64).to_numpy()
         as_int = as_int_u[score_codes]
         cell_codes, first = cols.combos("task_id", "dimension", "score")
-        on_scale = np.array([v in legal.get((t, d), ()) for t, d, v in
-                             zip(cols.values("task_id", first), cols.values("dimension", first), as_int[first])]
-                            or [False])[cell_codes]
+        on_scale = np.array(
+            [
+                v in legal.get((t, d), ())
+                for t, d, v in zip(cols.values("task_id", first), cols.values("dimension", first), as_int[first])
+            ]
+            or [False]
+        )[cell_codes]
         off = check & ~on_scale
         if off.any():
             cells = pd.MultiIndex.from_arrays([frame["task_id"][off], frame["dimension"][off], as_int[off]])
             codes, uniques = pd.factorize(cells)
-            texts = np.array([f"score {v} is not on the scale of '{d}' {list(legal[(t, d)])}"
-                              for t, d, v in uniques], dtype=object)
-            found.add_rows(line[off], score_column(off), texts[codes], "enter a score point of the rubric")
-    report(cols.map("read_type", lambda u: ~u.isin(("",) + READ_TYPES)), "read_type",
-           "unknown read type '{value}'", f"use one of: {', '.join(READ_TYPES)}", "read_type")
-    report(cols.map("rater_role", lambda u: ~u.isin(("",) + RATER_ROLES)), "rater_role",
-           "unknown rater role '{value}'", f"use one of: {', '.join(RATER_ROLES)}", "rater_role")
+            off_scale = np.array(
+                [f"score {v} is not on the scale of '{d}' {list(legal[(t, d)])}" for t, d, v in uniques], dtype=object
+            )
+            found.add_rows(line[off], score_column(off), off_scale[codes], "enter a score point of the rubric")
+    report(
+        cols.map("read_type", lambda u: ~u.isin(("",) + READ_TYPES)),
+        "read_type",
+        "unknown read type '{value}'",
+        f"use one of: {', '.join(READ_TYPES)}",
+        "read_type",
+    )
+    report(
+        cols.map("rater_role", lambda u: ~u.isin(("",) + RATER_ROLES)),
+        "rater_role",
+        "unknown rater role '{value}'",
+        f"use one of: {', '.join(RATER_ROLES)}",
+        "rater_role",
+    )
     stamp_codes, stamp_values = cols["timestamp"]
     stamps = pd.to_datetime(stamp_values.where(stamp_values != ""), errors="coerce", utc=True, format="ISO8601")
-    report((stamps.isna() & (stamp_values != "")).to_numpy()[stamp_codes], "timestamp",
-           "timestamp '{value}' is not ISO 8601", "write e.g. 2026-10-14T09:30", "timestamp")
+    report(
+        (stamps.isna() & (stamp_values != "")).to_numpy()[stamp_codes],
+        "timestamp",
+        "timestamp '{value}' is not ISO 8601",
+        "write e.g. 2026-10-14T09:30",
+        "timestamp",
+    )
 
     cols.replace("read_type", lambda u: u.where(u != "", default_read_type(session.kind)))
     key = list(SCORE_KEY)
     repeated = cols.duplicated(key) & ~empty["rater_id"]
     if repeated.any():
         groups = frame[repeated].groupby(key, sort=False)
-        for (rater, work, task, dim, read), group in list(groups)[:MAX_SHOWN]:
+        for (rater, work, _task, dim, read), group in list(groups)[:MAX_SHOWN]:
             distinct = sorted(set(group["score"]))
             lines = ", ".join(str(i) for i in group.index[:6])
             what = f"different scores {distinct}" if len(distinct) > 1 else f"the same score {distinct[0]}"
-            found.add(Problem(
-                name, f"rater '{rater}' scored work '{work}' / {dim} ({read} read) more than once "
-                f"({what}) on lines {lines}", row=int(group.index[0]),
-                column=given_name.get("score", "score") if long_layout else given_name.get(dim, dim),
-                fix="keep one row per rater, work sample and dimension in a read"))
+            found.add(
+                Problem(
+                    name,
+                    f"rater '{rater}' scored work '{work}' / {dim} ({read} read) more than once "
+                    f"({what}) on lines {lines}",
+                    row=int(group.index[0]),
+                    column=given_name.get("score", "score") if long_layout else given_name.get(dim, dim),
+                    fix="keep one row per rater, work sample and dimension in a read",
+                )
+            )
     if found:
         reject()
     if frame.empty:
         if n_not_scored:
-            raise _file_problem(path, f"no score in the file: all {n_not_scored} score cells are empty",
-                                "enter the scores")
+            raise _file_problem(
+                path, f"no score in the file: all {n_not_scored} score cells are empty", "enter the scores"
+            )
         raise _file_problem(path, "the file has a header but no score rows", "add the scores")
 
     out = frame[[c for c in STORED_COLUMNS if c != "condition_code"] + list(flags)].copy()
@@ -738,17 +906,41 @@ def read_submission(
     points = numeric.where(whole_u, 0).to_numpy().astype(np.int64)
     out["score"] = pd.arrays.IntegerArray(points[score_codes], coded)
     condition_codes = pd.factorize(condition) if coded.any() else (np.zeros(len(frame), np.intp), np.array([""]))
-    out.insert(out.columns.get_loc("score") + 1, "condition_code",
-               pd.array(condition_codes[1], dtype="str").take(condition_codes[0]))
+    out.insert(
+        out.columns.get_loc("score") + 1,
+        "condition_code",
+        pd.array(condition_codes[1], dtype="str").take(condition_codes[0]),
+    )
     out["timestamp"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S%z").fillna("").array.take(stamp_codes)
-    task_ids = task_values.tolist()                 # the few distinct tasks, looked up once each
+    task_ids = task_values.tolist()  # the few distinct tasks, looked up once each
     out["rubric_id"] = pd.array([rubric_of[t][0] for t in task_ids], dtype="str").take(task_codes)
     out["rubric_version"] = np.array([rubric_of[t][1] for t in task_ids], dtype=np.int64)[task_codes]
     out["source_line"] = frame.index.to_numpy()
-    codes = {c: cols.codes(c) for c in ("rater_id", "work_id", "task_id", "dimension", "read_type",
-                                        "rater_district", "rater_role", "work_district", "school")}
+    codes = {
+        c: cols.codes(c)
+        for c in (
+            "rater_id",
+            "work_id",
+            "task_id",
+            "dimension",
+            "read_type",
+            "rater_district",
+            "rater_role",
+            "work_district",
+            "school",
+        )
+    }
     codes["rubric_id"] = (task_codes, [rubric_of[t][0] for t in task_ids])
     codes["condition_code"] = (condition_codes[0], condition_codes[1].tolist())
-    return Submission(path=path, name=name, sha256=sha, layout=layout, n_rows=int(frame.index.nunique()),
-                      scores=out.reset_index(drop=True), flag_columns=flags, n_not_scored=n_not_scored,
-                      not_scored=not_scored, codes=codes)
+    return Submission(
+        path=path,
+        name=name,
+        sha256=sha,
+        layout=layout,
+        n_rows=int(frame.index.nunique()),
+        scores=out.reset_index(drop=True),
+        flag_columns=flags,
+        n_not_scored=n_not_scored,
+        not_scored=not_scored,
+        codes=codes,
+    )

@@ -21,6 +21,7 @@ score sheet and hands the :class:`~irr.io.Submission` to
 numpy and pandas are imported by the methods that need them, so that opening
 a store and listing its sessions (``irr sessions``) stays quick.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,11 +33,17 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from irr._version import __version__
 from irr.errors import (
-    ConflictError, IrrError, NotFoundError, Problem, StoreBusyError, StoreError, SubmissionError,
+    ConflictError,
+    IrrError,
+    NotFoundError,
+    Problem,
+    StoreBusyError,
+    StoreError,
+    SubmissionError,
 )
 
 if TYPE_CHECKING:
@@ -168,11 +175,20 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 # score columns held as ids into `terms`, with the DataFrame column each becomes
-_TERM_COLUMNS = {"session": "session_id", "task": "task_id", "rubric": "rubric_id", "dimension": "dimension",
-                 "condition_code": "condition_code", "read_type": "read_type", "rater_district": "rater_district",
-                 "rater_role": "rater_role", "work_district": "work_district", "school": "school"}
-_UNIT_SEPARATOR = "\x1f"   # joins text values in one aggregate; never in a timestamp or JSON text
-_ROWID_WINDOW = 2_000_000   # rows per aggregate query (bounds the size of the concatenated strings)
+_TERM_COLUMNS = {
+    "session": "session_id",
+    "task": "task_id",
+    "rubric": "rubric_id",
+    "dimension": "dimension",
+    "condition_code": "condition_code",
+    "read_type": "read_type",
+    "rater_district": "rater_district",
+    "rater_role": "rater_role",
+    "work_district": "work_district",
+    "school": "school",
+}
+_UNIT_SEPARATOR = "\x1f"  # joins text values in one aggregate; never in a timestamp or JSON text
+_ROWID_WINDOW = 2_000_000  # rows per aggregate query (bounds the size of the concatenated strings)
 
 
 @dataclass(frozen=True)
@@ -185,9 +201,9 @@ class IngestResult:
     n_rows: int
     n_scores: int
     sha256: str
-    n_not_scored: int = 0          # empty score cells of a wide sheet (no score row)
-    n_condition_coded: int = 0     # of n_scores: rows holding a condition code, not a score
-    not_scored: tuple[tuple[int, str], ...] = ()   # the first few empty cells as (row, column)
+    n_not_scored: int = 0  # empty score cells of a wide sheet (no score row)
+    n_condition_coded: int = 0  # of n_scores: rows holding a condition code, not a score
+    not_scored: tuple[tuple[int, str], ...] = ()  # the first few empty cells as (row, column)
 
     def __str__(self) -> str:
         if self.action == "unchanged":
@@ -197,13 +213,16 @@ class IngestResult:
         if self.n_not_scored:
             cells = ", ".join(f"row {r} {c}" for r, c in self.not_scored[:3])
             more = ", ..." if self.n_not_scored > 3 else ""
-            empty = (f"; {self.n_not_scored} cell{'s' if self.n_not_scored != 1 else ''} not scored "
-                     f"({cells}{more})")
+            empty = f"; {self.n_not_scored} cell{'s' if self.n_not_scored != 1 else ''} not scored ({cells}{more})"
         if self.action == "validated":
-            return (f"{self.file}: valid ({self.n_scores} scores{coded} from {self.n_rows} rows{empty}); "
-                    "dry run, nothing stored")
-        return (f"{self.file}: {self.action} {self.n_scores} scores{coded} from {self.n_rows} rows into session "
-                f"{self.session}{empty}")
+            return (
+                f"{self.file}: valid ({self.n_scores} scores{coded} from {self.n_rows} rows{empty}); "
+                "dry run, nothing stored"
+            )
+        return (
+            f"{self.file}: {self.action} {self.n_scores} scores{coded} from {self.n_rows} rows into session "
+            f"{self.session}{empty}"
+        )
 
 
 def _now() -> str:
@@ -246,7 +265,7 @@ class Store:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA temp_store=MEMORY")     # the rows being ingested (see _insert_scores)
+            self._conn.execute("PRAGMA temp_store=MEMORY")  # the rows being ingested (see _insert_scores)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not an irr store ({exc}); choose another --store path") from None
@@ -258,14 +277,15 @@ class Store:
             raise StoreError(f"{self.path} was written by a newer irr-toolkit (schema {version}); upgrade the toolkit")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             try:
-                with self._write():    # one transaction per step: a failure leaves the previous schema whole
+                with self._write():  # one transaction per step: a failure leaves the previous schema whole
                     for statement in filter(str.strip, _MIGRATIONS[target].split(";")):
                         self._conn.execute(statement)
                     self._conn.execute(f"PRAGMA user_version = {int(target)}")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(
                     f"{self.path}: updating the store from schema {target - 1} to {target} failed ({exc}); the store "
-                    f"is unchanged (schema {target - 1}); run `irr store check` and report this") from None
+                    f"is unchanged (schema {target - 1}); run `irr store check` and report this"
+                ) from None
 
     @contextlib.contextmanager
     def _snapshot(self):
@@ -296,7 +316,8 @@ class Store:
                     if "locked" in str(exc) or "busy" in str(exc):
                         raise StoreBusyError(
                             f"the store {store.path} is busy: another process has been writing for more than "
-                            f"{store.timeout:g} s; try again when it has finished") from None
+                            f"{store.timeout:g} s; try again when it has finished"
+                        ) from None
                     raise
 
             def __exit__(self_inner, exc_type, exc, tb):
@@ -323,13 +344,24 @@ class Store:
         """The manifest of a session the store holds (:class:`~irr.errors.NotFoundError` if none)."""
         from irr.model.session import Session
 
-        known = self._conn.execute("SELECT id, kind, date, region, facilitator, description, column_map "
-                                   "FROM sessions WHERE id = ?", (str(session_id),)).fetchone()
+        known = self._conn.execute(
+            "SELECT id, kind, date, region, facilitator, description, column_map FROM sessions WHERE id = ?",
+            (str(session_id),),
+        ).fetchone()
         if known is None:
-            raise NotFoundError(f"session '{session_id}' is not in the store {self.path}; give a manifest "
-                                "(--session session.yaml) or --kind and --date for a new session")
-        return Session(id=known[0], kind=known[1], date=known[2], region=known[3], facilitator=known[4],
-                       description=known[5], column_map=json.loads(known[6]))
+            raise NotFoundError(
+                f"session '{session_id}' is not in the store {self.path}; give a manifest "
+                "(--session session.yaml) or --kind and --date for a new session"
+            )
+        return Session(
+            id=known[0],
+            kind=known[1],
+            date=known[2],
+            region=known[3],
+            facilitator=known[4],
+            description=known[5],
+            column_map=json.loads(known[6]),
+        )
 
     def stored_column_map(self, session_id: str) -> dict[str, str]:
         """The column map remembered for a session (``{}`` for a session the store does not hold)."""
@@ -364,19 +396,29 @@ class Store:
         """
         sub = submission
         n_scores = len(sub.scores)
-        base = dict(file=sub.name, session=session.id, n_rows=sub.n_rows, n_scores=n_scores, sha256=sub.sha256,
-                    n_not_scored=sub.n_not_scored, n_condition_coded=sub.n_condition_coded,
-                    not_scored=sub.not_scored)
-        same = self._conn.execute("SELECT name FROM files WHERE session_id = ? AND sha256 = ?",
-                                  (session.id, sub.sha256)).fetchone()
+        base: dict[str, Any] = dict(
+            file=sub.name,
+            session=session.id,
+            n_rows=sub.n_rows,
+            n_scores=n_scores,
+            sha256=sub.sha256,
+            n_not_scored=sub.n_not_scored,
+            n_condition_coded=sub.n_condition_coded,
+            not_scored=sub.not_scored,
+        )
+        same = self._conn.execute(
+            "SELECT name FROM files WHERE session_id = ? AND sha256 = ?", (session.id, sub.sha256)
+        ).fetchone()
         if same is not None:
             return IngestResult(action="unchanged", **base)
-        previous = self._conn.execute("SELECT id FROM files WHERE session_id = ? AND name = ?",
-                                      (session.id, sub.name)).fetchone()
+        previous = self._conn.execute(
+            "SELECT id FROM files WHERE session_id = ? AND name = ?", (session.id, sub.name)
+        ).fetchone()
         if previous is not None and not replace:
             raise ConflictError(
                 f"{sub.name} is already in session {session.id} with different content; pass --replace to swap "
-                "the old scores for this file's, or rename the file if it holds other scores")
+                "the old scores for this file's, or rename the file if it holds other scores"
+            )
         if dry_run:
             with self._snapshot():
                 self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
@@ -393,7 +435,8 @@ class Store:
             cur = self._conn.execute(
                 "INSERT INTO files (session_id, name, sha256, layout, n_rows, n_scores, ingested_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session.id, sub.name, sub.sha256, sub.layout, sub.n_rows, n_scores, _now()))
+                (session.id, sub.name, sub.sha256, sub.layout, sub.n_rows, n_scores, _now()),
+            )
             file_id = cur.lastrowid
             rater_ids = self._intern("raters", sub.codes.get("rater_id", sub.scores["rater_id"]))
             work_ids = self._intern("works", sub.codes.get("work_id", sub.scores["work_id"]))
@@ -401,7 +444,8 @@ class Store:
             self._conn.execute(
                 "INSERT INTO ingest_log (at, session_id, file, sha256, n_rows, action, who, tool) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (_now(), session.id, sub.name, sub.sha256, sub.n_rows, action, _who(), f"irr-toolkit {__version__}"))
+                (_now(), session.id, sub.name, sub.sha256, sub.n_rows, action, _who(), f"irr-toolkit {__version__}"),
+            )
         return IngestResult(action=action, **base)
 
     def _lookup(self, table: str, column: str, values) -> np.ndarray:
@@ -414,7 +458,7 @@ class Store:
         mapping: dict[str, int] = {}
         chunk = 900  # SQLite's parameter limit
         for start in range(0, len(unique), chunk):
-            part = list(unique[start:start + chunk])
+            part = list(unique[start : start + chunk])
             marks = ",".join("?" * len(part))
             mapping.update(self._conn.execute(f"SELECT {column}, id FROM {table} WHERE {column} IN ({marks})", part))
         return np.array([mapping.get(u, -1) for u in unique] or [-1], dtype=np.int64)[codes]
@@ -430,20 +474,25 @@ class Store:
         import pandas as pd
 
         term = self._conn.execute("SELECT id FROM terms WHERE value = ?", (session_id,)).fetchone()
-        if term is None or self._conn.execute("SELECT 1 FROM scores WHERE session = ? LIMIT 1",
-                                              term).fetchone() is None:
+        if (
+            term is None
+            or self._conn.execute("SELECT 1 FROM scores WHERE session = ? LIMIT 1", term).fetchone() is None
+        ):
             return
         columns = ["rater", "work", "task", "dimension", "read_type"]
         df = sub.scores
-        new = pd.DataFrame({
-            "rater": self._lookup("raters", "code", df["rater_id"]),
-            "work": self._lookup("works", "code", df["work_id"]),
-            "task": self._lookup("terms", "value", df["task_id"]),
-            "dimension": self._lookup("terms", "value", df["dimension"]),
-            "read_type": self._lookup("terms", "value", df["read_type"]), "row": df["source_line"].to_numpy(),
-            "i": np.arange(len(df)),
-        })
-        new = new[(new[columns] >= 0).all(axis=1)]     # a rater or work the store has never seen cannot clash
+        new = pd.DataFrame(
+            {
+                "rater": self._lookup("raters", "code", df["rater_id"]),
+                "work": self._lookup("works", "code", df["work_id"]),
+                "task": self._lookup("terms", "value", df["task_id"]),
+                "dimension": self._lookup("terms", "value", df["dimension"]),
+                "read_type": self._lookup("terms", "value", df["read_type"]),
+                "row": df["source_line"].to_numpy(),
+                "i": np.arange(len(df)),
+            }
+        )
+        new = new[(new[columns] >= 0).all(axis=1)]  # a rater or work the store has never seen cannot clash
         if new.empty:
             return
         held = self._read_columns(columns + ["file_id", "source_line"], [], {"session": session_id})
@@ -463,15 +512,22 @@ class Store:
             examples = "; ".join(
                 f"row {r}: rater '{df['rater_id'].iloc[i]}', work '{df['work_id'].iloc[i]}', "
                 f"{df['dimension'].iloc[i]} ({df['read_type'].iloc[i]} read) = row {o} of {other}"
-                for r, o, i in zip(shown["row"], shown["source_line"], shown["i"]))
+                for r, o, i in zip(shown["row"], shown["source_line"], shown["i"])
+            )
             n = rows["row"].nunique()
-            problems.append(Problem(
-                sub.name, f"{len(rows)} score(s) on {n} row(s) are already in session {session_id} from {other} "
-                f"(same rater, work, dimension and read type), e.g. {examples}", row=int(rows["row"].iloc[0]),
-                fix=f"remove these rows from {sub.name}; or, if it corrects {other}, ingest the corrected {other} "
-                    f"with --replace (a second read of a paper needs its own read_type, e.g. backread)"))
-        raise SubmissionError(problems, summary=f"{sub.name} was rejected (scores the session already holds; "
-                                                "nothing stored)")
+            problems.append(
+                Problem(
+                    sub.name,
+                    f"{len(rows)} score(s) on {n} row(s) are already in session {session_id} from {other} "
+                    f"(same rater, work, dimension and read type), e.g. {examples}",
+                    row=int(rows["row"].iloc[0]),
+                    fix=f"remove these rows from {sub.name}; or, if it corrects {other}, ingest the corrected {other} "
+                    f"with --replace (a second read of a paper needs its own read_type, e.g. backread)",
+                )
+            )
+        raise SubmissionError(
+            problems, summary=f"{sub.name} was rejected (scores the session already holds; nothing stored)"
+        )
 
     def _upsert_session(self, s: Session) -> None:
         row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (s.id,)).fetchone()
@@ -479,8 +535,17 @@ class Store:
             self._conn.execute(
                 "INSERT INTO sessions (id, kind, date, region, facilitator, description, column_map, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (s.id, s.kind, s.date.isoformat(), s.region, s.facilitator, s.description,
-                 json.dumps(s.column_map), _now()))
+                (
+                    s.id,
+                    s.kind,
+                    s.date.isoformat(),
+                    s.region,
+                    s.facilitator,
+                    s.description,
+                    json.dumps(s.column_map),
+                    _now(),
+                ),
+            )
         elif s.column_map:
             merged = {**json.loads(row[0]), **s.column_map}
             self._conn.execute("UPDATE sessions SET column_map = ? WHERE id = ?", (json.dumps(merged), s.id))
@@ -500,7 +565,7 @@ class Store:
         mapping: dict[str, int] = {}
         chunk = 900  # SQLite's parameter limit
         for start in range(0, len(unique), chunk):
-            part = unique[start:start + chunk]
+            part = unique[start : start + chunk]
             marks = ",".join("?" * len(part))
             mapping.update(self._conn.execute(f"SELECT code, id FROM {table} WHERE code IN ({marks})", part))
         return np.array([mapping[c] for c in unique] or [-1], dtype=np.int64)[positions]
@@ -514,14 +579,20 @@ class Store:
         import numpy as np
         import pandas as pd
 
-        factorized = {name: (None, [col]) if isinstance(col, str) else col if isinstance(col, tuple)
-                      else pd.factorize(col.astype(str)) for name, col in columns.items()}
+        factorized = {
+            name: (None, [col])
+            if isinstance(col, str)
+            else col
+            if isinstance(col, tuple)
+            else pd.factorize(col.astype(str))
+            for name, col in columns.items()
+        }
         values = sorted({str(v) for _, uniques in factorized.values() for v in uniques})
         self._conn.executemany("INSERT OR IGNORE INTO terms (value) VALUES (?)", ((v,) for v in values))
         mapping: dict[str, int] = {}
         chunk = 900  # SQLite's parameter limit
         for start in range(0, len(values), chunk):
-            part = values[start:start + chunk]
+            part = values[start : start + chunk]
             marks = ",".join("?" * len(part))
             mapping.update(self._conn.execute(f"SELECT value, id FROM terms WHERE value IN ({marks})", part))
         out: dict[str, np.ndarray | int] = {}
@@ -535,13 +606,22 @@ class Store:
 
         df = sub.scores
         n = len(df)
-        flags = (df[list(sub.flag_columns)].to_json(orient="records", lines=True).splitlines()
-                 if sub.flag_columns else None)
-        ids = self._term_ids({"session": session_id, **{
-            name: sub.codes.get(column, df[column]) for name, column in _TERM_COLUMNS.items() if name != "session"}})
+        flags = (
+            df[list(sub.flag_columns)].to_json(orient="records", lines=True).splitlines() if sub.flag_columns else None
+        )
+        ids = self._term_ids(
+            {
+                "session": session_id,
+                **{
+                    name: sub.codes.get(column, df[column])
+                    for name, column in _TERM_COLUMNS.items()
+                    if name != "session"
+                },
+            }
+        )
         score = df["score"].array
         missing = np.asarray(score.isna())
-        if missing.any():      # condition-coded rows have no score: NULL
+        if missing.any():  # condition-coded rows have no score: NULL
             coded = score.to_numpy(dtype=np.int64, na_value=0).astype(object)
             coded[missing] = None
             scores = coded.tolist()
@@ -560,14 +640,24 @@ class Store:
             return values.tolist()
 
         values = {
-            "file_id": file_id, "session": column(ids["session"]), "rater": column(raters), "work": column(works),
-            "task": column(ids["task"]), "rubric": column(ids["rubric"]),
-            "rubric_version": column(df["rubric_version"].to_numpy()), "dimension": column(ids["dimension"]),
-            "score": column(scores), "condition_code": column(ids["condition_code"]),
-            "read_type": column(ids["read_type"]), "rater_district": column(ids["rater_district"]),
-            "rater_role": column(ids["rater_role"]), "work_district": column(ids["work_district"]),
-            "school": column(ids["school"]), "timestamp": timestamps, "flags": flags,
-            "source_line": df["source_line"].tolist(),   # always a list: a row per score
+            "file_id": file_id,
+            "session": column(ids["session"]),
+            "rater": column(raters),
+            "work": column(works),
+            "task": column(ids["task"]),
+            "rubric": column(ids["rubric"]),
+            "rubric_version": column(df["rubric_version"].to_numpy()),
+            "dimension": column(ids["dimension"]),
+            "score": column(scores),
+            "condition_code": column(ids["condition_code"]),
+            "read_type": column(ids["read_type"]),
+            "rater_district": column(ids["rater_district"]),
+            "rater_role": column(ids["rater_role"]),
+            "work_district": column(ids["work_district"]),
+            "school": column(ids["school"]),
+            "timestamp": timestamps,
+            "flags": flags,
+            "source_line": df["source_line"].tolist(),  # always a list: a row per score
         }
         # The columns that vary go row by row into a temporary table; the ones the same on every row
         # are bound once in the INSERT ... SELECT that copies the rows into `scores` (18 bound values
@@ -581,7 +671,7 @@ class Store:
         batch = 100_000
         done = 0
         while done < n:
-            self._conn.executemany(insert, itertools.islice(rows, batch))   # pulls the rows: no batch list
+            self._conn.executemany(insert, itertools.islice(rows, batch))  # pulls the rows: no batch list
             done = min(done + batch, n)
             if progress:
                 progress(done, n)
@@ -589,7 +679,9 @@ class Store:
         self._conn.execute(
             f"INSERT INTO scores ({', '.join(names)}) SELECT "
             + ", ".join(f":{name}" if name in constants else name for name in names)
-            + " FROM temp.ingest_rows ORDER BY rowid", constants)
+            + " FROM temp.ingest_rows ORDER BY rowid",
+            constants,
+        )
         self._conn.execute("DROP TABLE temp.ingest_rows")
 
     # --------------------------------------------------------------- query
@@ -625,8 +717,14 @@ class Store:
         return pd.read_sql_query(query + " ORDER BY session_id, name", self._conn, params=params)
 
     _FILTERS = {  # filter name -> scores column ("rater" and "kind" go through their tables)
-        "session": "session", "task": "task", "dimension": "dimension", "district": "work_district",
-        "rater_district": "rater_district", "rater": "rater", "read_type": "read_type", "kind": "kind",
+        "session": "session",
+        "task": "task",
+        "dimension": "dimension",
+        "district": "work_district",
+        "rater_district": "rater_district",
+        "rater": "rater",
+        "read_type": "read_type",
+        "kind": "kind",
     }
 
     def scores(self, *, include_flags: bool = False, bank: Bank | None = None, **filters) -> pd.DataFrame:
@@ -654,8 +752,24 @@ class Store:
         unknown = set(filters) - set(self._FILTERS)
         if unknown:
             raise StoreError(f"unknown filter(s) {sorted(unknown)}; use {sorted(self._FILTERS)}")
-        numbers = ["rowid", "file_id", "session", "rater", "work", "task", "rubric", "rubric_version", "dimension",
-                   "score", "condition_code", "read_type", "rater_district", "rater_role", "work_district", "school"]
+        numbers = [
+            "rowid",
+            "file_id",
+            "session",
+            "rater",
+            "work",
+            "task",
+            "rubric",
+            "rubric_version",
+            "dimension",
+            "score",
+            "condition_code",
+            "read_type",
+            "rater_district",
+            "rater_role",
+            "work_district",
+            "school",
+        ]
         texts = ["timestamp"] + (["flags"] if include_flags else [])
         with self._snapshot():
             columns = self._read_columns(numbers, texts, filters)
@@ -672,7 +786,8 @@ class Store:
         df = pd.DataFrame({"session_id": session_ids.take(session_codes)})
         for name in ("kind", "date"):
             df[f"session_{name}"] = pd.array(sessions[name].reindex(session_ids).to_numpy(), dtype="str").take(
-                session_codes)
+                session_codes
+            )
         df["rater_id"] = raters.take(columns["rater"])
         for name in ("rater_district", "rater_role"):
             df[name] = terms.take(columns[name])
@@ -683,8 +798,9 @@ class Store:
         df["rubric_id"] = terms.take(columns["rubric"])
         df["rubric_version"] = columns["rubric_version"]
         df["dimension"] = terms.take(columns["dimension"])
-        df["dimension_name"] = self._dimension_names(columns["rubric"], columns["rubric_version"],
-                                                     columns["dimension"], terms, bank)
+        df["dimension_name"] = self._dimension_names(
+            columns["rubric"], columns["rubric_version"], columns["dimension"], terms, bank
+        )
         coded = columns["condition_code"] != self._blank_term(terms)
         df["score"] = pd.arrays.IntegerArray(columns["score"], coded)
         df["condition_code"] = terms.take(columns["condition_code"])
@@ -705,25 +821,28 @@ class Store:
         # score is NULL on condition-coded rows; group_concat would skip it (0 is masked by the caller)
         aggregates = [f"group_concat({'ifnull(score, 0)' if c == 'score' else c}, ',')" for c in numbers]
         aggregates += [f"group_concat(ifnull({c}, ''), char(31))" for c in texts]
-        query = (f"SELECT count(*), {', '.join(aggregates)} FROM scores WHERE rowid BETWEEN ? AND ?"
-                 + (f" AND {where}" if where else ""))
+        query = f"SELECT count(*), {', '.join(aggregates)} FROM scores WHERE rowid BETWEEN ? AND ?" + (
+            f" AND {where}" if where else ""
+        )
         low, high = self._conn.execute("SELECT min(rowid), max(rowid) FROM scores").fetchone()
         parts: dict[str, list] = {name: [] for name in numbers + texts}
         if low is not None:
-            for start in range(low, high + 1, _ROWID_WINDOW):   # windows of rows, not a loop over rows
+            for start in range(low, high + 1, _ROWID_WINDOW):  # windows of rows, not a loop over rows
                 count, *values = self._conn.execute(query, [start, start + _ROWID_WINDOW - 1, *params]).fetchone()
                 if not count:
                     continue
-                for name, text in zip(numbers, values[:len(numbers)]):
+                for name, text in zip(numbers, values[: len(numbers)]):
                     parsed = np.fromstring(text, dtype=np.int64, sep=",")
                     if parsed.size != count:
                         raise StoreError(f"column {name} of the scores table could not be read; run `irr store check`")
                     parts[name].append(parsed)
-                for name, text in zip(texts, values[len(numbers):]):
+                for name, text in zip(texts, values[len(numbers) :]):
                     parts[name].append(np.array(text.split(_UNIT_SEPARATOR), dtype=object))
         empty = {name: np.zeros(0, dtype=np.int64 if name in numbers else object) for name in parts}
-        return {name: chunks[0] if len(chunks) == 1 else np.concatenate(chunks) if chunks else empty[name]
-                for name, chunks in parts.items()}
+        return {
+            name: chunks[0] if len(chunks) == 1 else np.concatenate(chunks) if chunks else empty[name]
+            for name, chunks in parts.items()
+        }
 
     def _where_sql(self, filters) -> str:
         parts = []
@@ -735,8 +854,9 @@ class Store:
             if key == "rater":
                 parts.append(f"rater IN (SELECT id FROM raters WHERE code IN ({marks}))")
             elif key == "kind":
-                parts.append(f"session IN (SELECT t.id FROM terms t JOIN sessions s ON s.id = t.value "
-                             f"WHERE s.kind IN ({marks}))")
+                parts.append(
+                    f"session IN (SELECT t.id FROM terms t JOIN sessions s ON s.id = t.value WHERE s.kind IN ({marks}))"
+                )
             else:
                 parts.append(f"{self._FILTERS[key]} IN (SELECT id FROM terms WHERE value IN ({marks}))")
         return " AND ".join(parts)
@@ -773,8 +893,9 @@ class Store:
         return pd.array(values, dtype="str")
 
     @staticmethod
-    def _dimension_names(rubric: np.ndarray, version: np.ndarray, dimension: np.ndarray, terms: np.ndarray,
-                         bank: Bank | None) -> np.ndarray:
+    def _dimension_names(
+        rubric: np.ndarray, version: np.ndarray, dimension: np.ndarray, terms: np.ndarray, bank: Bank | None
+    ) -> np.ndarray:
         """Each row's dimension name from the bank ('' where the bank does not hold the rubric)."""
         import numpy as np
         import pandas as pd
@@ -785,7 +906,7 @@ class Store:
             return np.array([], dtype=object)
         try:
             bank = bank or load_bank()
-        except IrrError:        # the bank may be elsewhere; names are a convenience
+        except IrrError:  # the bank may be elsewhere; names are a convenience
             return np.full(rubric.size, "", dtype=object)
         parts = [pd.factorize(column) for column in (rubric, version, dimension)]
         key = (parts[0][0] * len(parts[1][1]) + parts[1][0]) * len(parts[2][1]) + parts[2][0]
@@ -794,7 +915,7 @@ class Store:
         r, v = np.divmod(rest, len(parts[1][1]))
         names = np.empty(combos.size, dtype=object)
         for i, (rubric_id, ver, dim) in enumerate(zip(terms[parts[0][1][r]], parts[1][1][v], terms[parts[2][1][d]])):
-            found = bank.rubrics.get((rubric_id, int(ver)))          # a loop over the few distinct dimensions
+            found = bank.rubrics.get((rubric_id, int(ver)))  # a loop over the few distinct dimensions
             known = {x.id: x.name for x in found.dimensions} if found is not None else {}
             names[i] = known.get(dim, "")
         return pd.array(names, dtype="str").take(codes)
@@ -817,8 +938,10 @@ class Store:
             raise NotFoundError(f"no scores for task '{task}', dimension '{dimension}' with filters {filters}")
         coded = (df["condition_code"] != "").to_numpy()
         if coded.all():
-            raise NotFoundError(f"no scores for task '{task}', dimension '{dimension}' with filters {filters}: "
-                                f"all {int(coded.sum())} rows hold a condition code")
+            raise NotFoundError(
+                f"no scores for task '{task}', dimension '{dimension}' with filters {filters}: "
+                f"all {int(coded.sum())} rows hold a condition code"
+            )
         if coded.any():
             df = df[~coded]
         ratings = Ratings.from_long(df, unit="work_id", rater="rater_id", score="score", categories=scale)
@@ -833,12 +956,14 @@ class Store:
         problems += [f"foreign key violation in {r[0]}" for r in self._conn.execute("PRAGMA foreign_key_check")]
         for column in _TERM_COLUMNS:
             orphans = self._conn.execute(
-                f"SELECT count(*) FROM scores WHERE {column} NOT IN (SELECT id FROM terms)").fetchone()[0]
+                f"SELECT count(*) FROM scores WHERE {column} NOT IN (SELECT id FROM terms)"
+            ).fetchone()[0]
             if orphans:
                 problems.append(f"{orphans} score row(s) have a {column} id missing from the terms table")
         problems += self._held_twice()
         for name, n_scores, actual in self._conn.execute(
-                "SELECT f.name, f.n_scores, (SELECT COUNT(*) FROM scores s WHERE s.file_id = f.id) FROM files f"):
+            "SELECT f.name, f.n_scores, (SELECT COUNT(*) FROM scores s WHERE s.file_id = f.id) FROM files f"
+        ):
             if n_scores != actual:
                 problems.append(f"file {name}: {actual} scores stored, {n_scores} recorded at ingest")
         return problems
@@ -857,10 +982,14 @@ class Store:
         if not rows:
             return []
         extra = sum(r[5] - 1 for r in rows)
-        shown = "; ".join(f"session {s}: rater '{r}', work '{w}', {d} ({t} read) {n} times, in {f}"
-                          for s, r, w, d, t, n, f in rows[:3])
-        return [f"{extra} score(s) are stored more than once (same session, rater, work, dimension and read type), "
-                f"e.g. {shown} -> ingest a corrected version of one of those files with --replace"]
+        shown = "; ".join(
+            f"session {s}: rater '{r}', work '{w}', {d} ({t} read) {n} times, in {f}"
+            for s, r, w, d, t, n, f in rows[:3]
+        )
+        return [
+            f"{extra} score(s) are stored more than once (same session, rater, work, dimension and read type), "
+            f"e.g. {shown} -> ingest a corrected version of one of those files with --replace"
+        ]
 
     def log(self) -> pd.DataFrame:
         import pandas as pd
