@@ -48,6 +48,7 @@ def _columns(by: Sequence[str]) -> dict[str, TableColumns]:
             support="n_units",
             raters=raters,
             drop_when_anonymized=(),
+            count_texts=("dropped",),
         ),
         "condition_codes": TableColumns(counts=("count",), raters=raters, drop_when_anonymized=()),
     }

@@ -92,7 +92,9 @@ _COLUMNS = {
         fixed=("position", "discussion_rank"),
     ),
     "distribution": TableColumns(counts=("count",), raters=(), fixed=("score",)),
-    "group_agreement": TableColumns(counts=("n_units", "n_ratings", "n_condition_coded"), support="n_units", raters=()),
+    "group_agreement": TableColumns(
+        counts=("n_units", "n_ratings", "n_condition_coded"), support="n_units", raters=(), count_texts=("dropped",)
+    ),
     "confusion": TableColumns(counts=("count",), raters=(), fixed=("consensus", "score")),
     "effects": TableColumns(counts=("n_numeric",), support="n_numeric"),
     "codes_by_rater": TableColumns(counts=("count",)),

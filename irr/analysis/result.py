@@ -59,12 +59,15 @@ class TableColumns:
     drop_when_anonymized  columns that identify raters indirectly (e.g. their district)
     fixed    numeric columns that describe the row rather than measure it (a consensus score,
              a position): never suppressed
+    count_texts  text columns of ``"reason: n; reason: n"`` counts (the ``dropped`` column of an
+             agreement table): each n below N is suppressed too
     records  the table lists individual scores (left out of suppressed reports)
     """
 
     counts: tuple[str, ...] = ()
     support: str | None = None
     fixed: tuple[str, ...] = ()
+    count_texts: tuple[str, ...] = ()
     raters: tuple[str, ...] = ("rater_id",)
     drop_when_anonymized: tuple[str, ...] = ("rater_district",)
     records: bool = False

@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,13 @@ def _anonymize(result: AnalysisResult) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _suppress_counts_in_text(text, k: int):
+    """``"units with one rating: 3"`` -> ``"units with one rating: <10"``."""
+    if not isinstance(text, str):
+        return text
+    return re.sub(r": (\d+)\b", lambda m: f": {suppressed_text(k)}" if 0 < int(m.group(1)) < k else m.group(0), text)
+
+
 def _suppress_table(table: pd.DataFrame, spec, k: int) -> pd.DataFrame:
     out = table.copy()
     small_row = np.zeros(len(out), dtype=bool)
@@ -115,6 +123,9 @@ def _suppress_table(table: pd.DataFrame, spec, k: int) -> pd.DataFrame:
                 out[col] = out[col].where(~small_row, np.nan)
             else:  # integers and flags: no NaN of their own
                 out[col] = out[col].astype(object).where(~small_row, None)
+    for col in spec.count_texts:
+        if col in out:
+            out[col] = out[col].map(lambda text: _suppress_counts_in_text(text, k))
     for col in spec.counts:
         if col not in out:
             continue

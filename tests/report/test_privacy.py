@@ -58,3 +58,12 @@ def test_suppression_blanks_small_counts_rows_and_records():
 ])
 def test_options(options, expected):
     assert Privacy.from_options(**options) == expected
+
+
+def test_counts_inside_dropped_texts_are_suppressed():
+    table = pd.DataFrame({"coefficient": ["fleiss_kappa"], "n_units": [40],
+                          "dropped": ["units with one rating: 3; units with no rating: 12"]})
+    result = AnalysisResult("x", "x", {"t": table}, columns={
+        "t": TableColumns(counts=("n_units",), support="n_units", raters=(), count_texts=("dropped",))})
+    shown = apply_privacy(result, Privacy(suppress_below=10)).tables["t"]
+    assert shown.loc[0, "dropped"] == "units with one rating: <10; units with no rating: 12"
