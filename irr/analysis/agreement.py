@@ -30,7 +30,7 @@ import pandas as pd
 
 from irr.analysis.interpretation import annotate
 from irr.analysis.result import AnalysisResult, Section, TableColumns, make_meta
-from irr.analysis.scores import condition_code_counts, numeric_scores, score_scales
+from irr.analysis.scores import condition_code_counts, numeric_scores, require_score_columns, score_scales
 from irr.errors import DataError, NotFoundError
 from irr.stats import DEFAULT_COEFFICIENTS, agreement_table
 
@@ -122,9 +122,7 @@ def agreement(
     unknown = [c for c in by_cols if c not in scores.columns]
     if unknown:
         raise DataError(f"cannot group by {unknown}; columns are {', '.join(scores.columns)}")
-    missing = {"rater_id", "work_id", "task_id", "dimension", "score"} - set(scores.columns)
-    if missing:
-        raise DataError(f"scores lack column(s) {sorted(missing)}")
+    require_score_columns(scores)
     scales = score_scales(bank, scores) if bank is not None else {}
 
     def scale_of(key):

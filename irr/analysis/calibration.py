@@ -7,7 +7,8 @@ dimension:
 * each rater's accuracy against the consensus -- n, exact and exact+adjacent
   agreement, discrepant scores (>= 2 points apart), mean signed difference
   (leniency > 0, severity < 0) with a t interval, quadratic-weighted kappa --
-  and whether they qualify under a rule profile, with the reason for every fail;
+  and whether they qualify under a rule profile, with every rule's outcome in
+  the ``checks`` table (value, bound, passed);
 * which anchor papers split the room: low agreement with the consensus or
   scores on both sides of it, ordered for discussion;
 * the group's agreement per dimension (Fleiss' kappa, Gwet's AC2, Krippendorff's
@@ -25,7 +26,7 @@ rater who gives an anchor's consensus code agrees exactly, and a paper where som
 raters scored and others coded (or coded differently) is a disagreement to
 discuss.  Mean differences, kappas, rater effects and the confusion matrix use
 the numeric pairs only; the group agreement coefficients leave coded scores out
-and say how many in ``note`` (the coefficients are defined on the score scale;
+and count them in ``n_condition_coded`` (the coefficients are defined on the score scale;
 treating codes as extra nominal categories would change what kappa measures).
 Scores without a ``condition_code`` column are all numeric.
 
@@ -44,7 +45,13 @@ from scipy.special import stdtrit as _stdtrit  # the t quantile, without importi
 from irr.analysis.interpretation import annotate
 from irr.analysis.profiles import Profile, load_profile
 from irr.analysis.result import AnalysisResult, Section, TableColumns, make_meta
-from irr.analysis.scores import condition_coded, condition_codes, numeric_scores
+from irr.analysis.scores import (
+    condition_code_counts,
+    condition_coded,
+    condition_codes,
+    numeric_scores,
+    require_score_columns,
+)
 from irr.errors import DataError, InsufficientDataError, NotFoundError
 from irr.model.bank import Bank
 from irr.stats import DEFAULT_COEFFICIENTS, agreement_table, agreement_weights, weighted_kappa_from_tables
@@ -191,13 +198,6 @@ def _accuracy(grouped, level: float) -> pd.DataFrame:
     return out.drop(columns=["sd_diff", "n_numeric"])
 
 
-def _code_table(coded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Counts of condition codes per key and code (sorted by key, then code)."""
-    if coded.empty:
-        return pd.DataFrame(columns=[*keys, "condition_code", "count"]).astype({"count": "int64"})
-    return coded.groupby([*keys, "condition_code"], sort=True).size().rename("count").reset_index()
-
-
 def _with_code_counts(table: pd.DataFrame, data: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Add ``condition_coded``: the number of condition-coded scores per key."""
     counts = data[data["coded"]].groupby(keys).size().rename("condition_coded")
@@ -258,10 +258,7 @@ def calibrate(
     1       T2    1.0   PASS
     """
     profile = load_profile(profile, bank=bank)
-    required = {"rater_id", "work_id", "task_id", "dimension", "score"}
-    missing = required - set(scores.columns)
-    if missing:
-        raise DataError(f"scores lack column(s) {sorted(missing)}")
+    require_score_columns(scores)
     tasks = sorted(scores["task_id"].unique())
     if task is None:
         if len(tasks) != 1:
@@ -367,9 +364,9 @@ def calibrate(
         "group_agreement": group,
         "confusion": confusion,
         "effects": effects,
-        "codes_by_rater": _code_table(coded_rows, ["rater_id"]),
-        "codes_by_paper": _code_table(coded_rows, ["work_id", "dimension"]),
-        "codes_by_dimension": _code_table(coded_rows, ["dimension"]),
+        "codes_by_rater": condition_code_counts(data, ["rater_id"]),
+        "codes_by_paper": condition_code_counts(data, ["work_id", "dimension"]),
+        "codes_by_dimension": condition_code_counts(data, ["dimension"]),
         "condition_codes": condition_codes_table,
     }
     meta = make_meta(

@@ -130,7 +130,7 @@ def make_meta(
     """The ``meta`` of a result: what was asked, from what data, by which version, what was left out.
 
     ``provenance`` holds what the data came from: ``files`` (a list of ``{"name", "sha256"}``)
-    and ``sessions`` (ids); :func:`irr.analysis.provenance.session_provenance` reads them from
+    and ``sessions`` (ids); :func:`irr.analysis.provenance.store_provenance` reads them from
     a store.
     """
     provenance = dict(provenance or {})

@@ -24,7 +24,26 @@ from typing import Sequence
 
 import pandas as pd
 
-__all__ = ["condition_coded", "condition_codes", "numeric_scores", "condition_code_counts", "score_scales"]
+from irr.errors import DataError
+
+__all__ = [
+    "condition_coded",
+    "condition_codes",
+    "numeric_scores",
+    "condition_code_counts",
+    "score_scales",
+    "require_score_columns",
+    "SCORE_COLUMNS",
+]
+
+SCORE_COLUMNS = ("rater_id", "work_id", "task_id", "dimension", "score")
+
+
+def require_score_columns(scores: pd.DataFrame) -> None:
+    """Raise :class:`~irr.errors.DataError` naming the columns of :data:`SCORE_COLUMNS` that are missing."""
+    missing = set(SCORE_COLUMNS) - set(scores.columns)
+    if missing:
+        raise DataError(f"scores lack column(s) {sorted(missing)}")
 
 
 def condition_coded(scores: pd.DataFrame) -> pd.Series:

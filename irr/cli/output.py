@@ -6,9 +6,10 @@ options and prints / writes what was asked, through :mod:`irr.report`.  A comman
 options -> store query -> analysis function -> ``emit``.
 
 Formats: ``terminal`` prints the text report; ``html`` writes ``KIND-report.html``; ``csv``,
-``json`` and ``xlsx`` write every table into ``OUT/tables/``.  Without ``--out``, a command
-whose default is the terminal prints a single table as CSV or JSON to standard output (for
-pipes), and writes files only when a folder is given.
+``json`` and ``xlsx`` write every table into ``OUT/tables/``.  Without ``--out``, a command with
+no default folder (``irr agreement``) prints its single table as CSV or JSON to standard output
+(for pipes) and writes files only when a folder is given; ``irr calibrate`` writes into its
+default folder.
 """
 
 from __future__ import annotations
