@@ -121,28 +121,58 @@ def regional_scoring(bank, out: Path, rng) -> None:
 
 
 def audit(bank, out: Path, rng) -> None:
+    """Peer-review audit: 20 papers from each of the six districts and 6 from a small seventh one.
+
+    Work-level columns (district, school, student id, subgroup flags) are set once per paper, so
+    every row of a paper holds the same.  Audit papers get their own ids (``P0000`` ...): they are
+    other students than the regional-scoring papers (``S0000`` ...), and a work id is global in
+    the store.  Auditors come from the six districts and never audit their own district's papers.
+    """
     dims = bank.rubric_for(TASK).dimension_ids
-    works, quality = student_scores(rng, 120, None)
-    local_bias = {d: 0.0 for d in DISTRICTS}
+    # a separate list: the shared DISTRICTS (and the rng draws of the sessions before) stay as they are
+    small = "Monadnock Regional SD"                 # only 6 audited papers: "too few audited works"
+    local_bias = {d: 0.0 for d in (*DISTRICTS, small)}
     local_bias["Granite Hills SD"] = 0.6          # a lenient district
     local_bias["North Country Cooperative SD"] = -0.4   # a severe one
+    auditors = [f"A{k:02d}" for k in range(8)]
+    auditor_district = [DISTRICTS[k % 6] for k in range(8)]
+    load = [0] * 8
     rows = []
-    for i, work in works.iterrows():
-        truth = quality[i] + rng.normal(0, 0.3, len(dims))
-        local = rater_scores(truth, 0.0, local_bias[work.work_district], 0.0, 0.0, 0.4, rng)
-        audited = rater_scores(truth, 0.0, 0.0, 0.0, 0.0, 0.35, rng)
-        for read, rater, role, scores in (("first", f"L-{work.work_district[:4].upper()}-{i % 5}", "teacher", local),
-                                          ("audit", f"A{i % 8:02d}", "auditor", audited)):
-            for dim, score in zip(dims, scores):
-                rows.append(dict(rater_id=rater, work_id=work.work_id, task_id=TASK, dimension=dim, score=int(score),
-                                 read_type=read, rater_role=role, work_district=work.work_district,
-                                 school=work.school, flag_iep=int(rng.random() < 0.14),
-                                 flag_ell=int(rng.random() < 0.08)))
+
+    def papers(districts, first):
+        works = pd.DataFrame({"work_district": districts})
+        works["school"] = works["work_district"].str.replace(" SD", "").str.split().str[0] + " Middle School"
+        quality = np.clip(rng.normal(2.6, 0.8, len(works)), 0.6, 4.4)
+        for j, work in works.iterrows():
+            i = first + j
+            eligible = [k for k in range(8) if auditor_district[k] != work.work_district]  # never their own district
+            auditor = min(eligible, key=lambda k: load[k])                               # the least busy of them
+            load[auditor] += 1
+            truth = quality[j] + rng.normal(0, 0.3, len(dims))
+            local = rater_scores(truth, 0.0, local_bias[work.work_district], 0.0, 0.0, 0.4, rng)
+            audited = rater_scores(truth, 0.0, 0.0, 0.0, 0.0, 0.35, rng)
+            # the flags are the paper's, drawn once; the 2 x 8 draws per paper of the earlier generator (one
+            # pair per score row) are still taken, so the papers keep the scores they had
+            iep, ell = rng.random((len(dims) * 2, 2))[0]
+            paper = dict(work_id=f"P{i:04d}", task_id=TASK)
+            reads = (("first", f"L-{work.work_district[:4].upper()}-{i % 5}", work.work_district, "teacher", local),
+                     ("audit", auditors[auditor], auditor_district[auditor], "auditor", audited))
+            for read, rater, rater_district, role, scores in reads:
+                for dim, score in zip(dims, scores):
+                    rows.append(dict(rater_id=rater, **paper, dimension=dim, score=int(score), read_type=read,
+                                     rater_district=rater_district, rater_role=role,
+                                     work_district=work.work_district, school=work.school,
+                                     student_id=f"STU-{i + 1:04d}", flag_iep=int(iep < 0.14),
+                                     flag_ell=int(ell < 0.08)))
+
+    papers([DISTRICTS[i % 6] for i in range(120)], 0)
+    papers([small] * 6, 120)
     out.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out / "scores.csv", index=False)
     manifest = dict(id="peer-audit-2026-12", kind="audit", date="2026-12-02", region="Statewide",
                     facilitator="District peer-review team",
-                    description="District peer-review audit: 120 locally scored papers rescored by regional auditors.")
+                    description="District peer-review audit: 126 locally scored papers from 7 districts rescored "
+                                "by regional auditors from other districts.")
     (out / "session.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
 
 

@@ -10,6 +10,8 @@ MODULES = [
     "irr.resources", "irr.analysis.result", "irr.analysis.scores", "irr.analysis.interpretation",
     "irr.analysis.agreement", "irr.analysis.calibration", "irr.report.formatting", "irr.report.privacy",
     "irr.report.tables", "irr.report.terminal", "irr.report.agreement",
+    "irr.analysis.comparability", "irr.analysis.audit", "irr.analysis.profiles", "irr.report.comparability",
+    "irr.io.auditors",
 ]
 
 

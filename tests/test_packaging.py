@@ -163,7 +163,7 @@ def test_init_makes_a_bank_that_validate_accepts(tmp_path, monkeypatch):
     runner = CliRunner()
     result = runner.invoke(cli, ["init", str(target)])
     assert result.exit_code == 0, result.output
-    assert "4 rubrics, 12 tasks, 4 profiles" in result.output
+    assert "4 rubrics, 12 tasks, 5 profiles" in result.output
     for name in ("rubrics", "tasks", "profiles"):
         shipped = sorted(p.name for p in (REPO / name).iterdir())
         assert sorted(p.name for p in (target / name).iterdir()) == shipped

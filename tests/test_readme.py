@@ -1,4 +1,5 @@
-"""The README's Python API example runs: a script can do what `irr calibrate` and `irr agreement` do."""
+"""The README's Python API example runs: a script can do what `irr calibrate`, `irr agreement` and
+`irr compare` do."""
 import os
 import re
 from pathlib import Path
@@ -18,7 +19,7 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch):
     os.symlink(REPO / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     with irr.Store(tmp_path / "irr-store.sqlite") as store:
-        for name in ("calibration", "regional_scoring"):
+        for name in ("calibration", "regional_scoring", "audit"):
             folder = REPO / "examples" / name
             ingest(store, sorted(folder.glob("*.csv")), folder / "session.yaml", bank=irr.load_bank())
     namespace: dict = {}
@@ -27,6 +28,8 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch):
     assert result.meta["parameters"]["profile"] == "naep"
     assert {"dimension", "work_district", "estimate", "interpretation"} <= set(table.columns)
     assert (tmp_path / "report" / "calibration-report.html").exists()
+    districts = namespace["audit"].districts.set_index("district")
+    assert districts.loc["Granite Hills SD", "direction"] == "lenient"
     raters = pd.read_csv(tmp_path / "report" / "tables" / "raters.csv")
     assert raters["rater_id"].str.startswith("Rater ").all()
     assert all(pd.api.types.is_numeric_dtype(t[c]) for t in namespace["result"].tables.values()

@@ -26,7 +26,16 @@ import irr.resources as resources
 from irr.errors import BankError, NotFoundError, Problem, ValidationError
 from irr.model.bank import Bank, resolve_bank_path
 
-__all__ = ["Rule", "Profile", "load_profile", "available_profiles", "profile_dirs", "PROFILES_ENV"]
+__all__ = [
+    "Rule",
+    "Profile",
+    "ComparabilityProfile",
+    "load_profile",
+    "load_comparability_profile",
+    "available_profiles",
+    "profile_dirs",
+    "PROFILES_ENV",
+]
 
 METRICS = ("exact", "exact_adjacent", "exact_count", "discrepant", "decision")
 
@@ -73,12 +82,68 @@ class Rule(BaseModel):
 
 
 class Profile(BaseModel):
+    """Qualification rules for raters (``kind: qualification``, the default)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
+    kind: Literal["qualification"] = "qualification"
     title: str
     source: str = ""
     rules: list[Rule] = Field(min_length=1)
+    path: Optional[str] = None
+
+
+class DifferenceRule(BaseModel):
+    """How large a district's mean local - audit difference must be to matter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    statistic: Literal["smd", "points"] = "smd"
+    threshold: float = Field(default=0.15, ge=0)
+    label: Optional[str] = None
+
+
+class InconsistencyRule(BaseModel):
+    """How far below the other districts' agreement with the audit a district must be."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    qwk_drop: float = Field(default=0.10, ge=0)
+    exact_drop: float = Field(default=0.10, ge=0)
+    label: Optional[str] = None
+
+
+class EquityRule(BaseModel):
+    """How large a subgroup's conditional difference (in score SDs) must be to matter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    threshold: float = Field(default=0.10, ge=0)
+    label: Optional[str] = None
+
+
+class ComparabilityProfile(BaseModel):
+    """Thresholds of the district comparability analysis (``kind: comparability``).
+
+    A district is flagged lenient or severe when its mean difference is statistically clear
+    after ``multiplicity`` control across districts at ``alpha`` *and* at least
+    ``difference.threshold`` (score SDs or score points); inconsistent when its agreement
+    with the audit is clearly below the other districts' by the ``inconsistency`` drops.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: Literal["comparability"]
+    title: str
+    source: str = ""
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    multiplicity: Literal["holm", "fdr_bh", "bonferroni", "none"] = "holm"
+    min_n: int = Field(default=10, ge=1)
+    difference: DifferenceRule = DifferenceRule()
+    inconsistency: InconsistencyRule = InconsistencyRule()
+    equity: EquityRule = EquityRule()
     path: Optional[str] = None
 
 
@@ -134,31 +199,63 @@ def available_profiles(bank: Bank | str | os.PathLike | None = None) -> list[str
     return sorted(names)
 
 
+def _profile_path(name_or_path: str | os.PathLike, bank) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return path
+    candidates = [d / f"{name_or_path}.yaml" for d in profile_dirs(bank)]
+    found = next((c for c in candidates if c.exists()), None)
+    if found is None:
+        raise NotFoundError(
+            f"no rule profile '{name_or_path}'; available: "
+            f"{', '.join(available_profiles(bank))} (or give the path of a profile YAML "
+            f"file); searched: {', '.join(str(d) for d in profile_dirs(bank))}"
+        )
+    return found
+
+
+def _read_profile(path: Path, model, kind: str, use: str):
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValidationError([Problem(str(path), f"YAML syntax error: {exc}")]) from None
+    found = data.get("kind", "qualification") if isinstance(data, dict) else None
+    if found in ("qualification", "comparability") and found != kind:
+        raise ValidationError(
+            [Problem(str(path), f"is a {found} profile, not a {kind} profile", fix=f"use a {kind} profile {use}")]
+        )
+    try:
+        return model.model_validate({**data, "path": str(path)})
+    except PydanticValidationError as exc:
+        raise ValidationError(
+            [Problem(str(path), e["msg"], field=".".join(map(str, e["loc"]))) for e in exc.errors()]
+        ) from None
+
+
 def load_profile(name_or_path: str | os.PathLike | Profile, bank: Bank | str | os.PathLike | None = None) -> Profile:
-    """A profile by name (``pace``, ``naep``, ``pact``, ``pearson``) or YAML path.
+    """A qualification profile by name (``pace``, ``naep``, ``pact``, ``pearson``) or YAML path.
 
     A name is looked up in :func:`profile_dirs` (``bank``: the bank in use, a
     :class:`Bank` or its folder, whose ``profiles/`` is searched first).
     """
     if isinstance(name_or_path, Profile):
         return name_or_path
-    path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.exists()):
-        candidates = [d / f"{name_or_path}.yaml" for d in profile_dirs(bank)]
-        found = next((c for c in candidates if c.exists()), None)
-        if found is None:
-            raise NotFoundError(
-                f"no rule profile '{name_or_path}'; available: "
-                f"{', '.join(available_profiles(bank))} (or give the path of a profile YAML "
-                f"file); searched: {', '.join(str(d) for d in profile_dirs(bank))}"
-            )
-        path = found
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Profile.model_validate({**data, "path": str(path)})
-    except yaml.YAMLError as exc:
-        raise ValidationError([Problem(str(path), f"YAML syntax error: {exc}")]) from None
-    except PydanticValidationError as exc:
-        raise ValidationError(
-            [Problem(str(path), e["msg"], field=".".join(map(str, e["loc"]))) for e in exc.errors()]
-        ) from None
+    return _read_profile(_profile_path(name_or_path, bank), Profile, "qualification", "with irr calibrate")
+
+
+def load_comparability_profile(
+    name_or_path: str | os.PathLike | ComparabilityProfile = "comparability",
+    bank: Bank | str | os.PathLike | None = None,
+) -> ComparabilityProfile:
+    """A comparability profile (``kind: comparability``) by name or YAML path; default the
+    shipped ``comparability`` profile.
+
+    Examples
+    --------
+    >>> profile = load_comparability_profile()
+    >>> profile.difference.statistic, profile.difference.threshold, profile.min_n
+    ('smd', 0.15, 10)
+    """
+    if isinstance(name_or_path, ComparabilityProfile):
+        return name_or_path
+    return _read_profile(_profile_path(name_or_path, bank), ComparabilityProfile, "comparability", "with irr compare")

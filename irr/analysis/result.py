@@ -62,6 +62,8 @@ class TableColumns:
     count_texts  text columns of ``"reason: n; reason: n"`` counts (the ``dropped`` column of an
              agreement table): each n below N is suppressed too
     records  the table lists individual scores (left out of suppressed reports)
+    suppressed_label  text for every suppressed cell, with ``{k}`` for the minimum (e.g.
+             ``"suppressed (n < {k})"``); empty: counts show as ``"<k"`` and other numbers are blanked
     """
 
     counts: tuple[str, ...] = ()
@@ -71,6 +73,7 @@ class TableColumns:
     raters: tuple[str, ...] = ("rater_id",)
     drop_when_anonymized: tuple[str, ...] = ("rater_district",)
     records: bool = False
+    suppressed_label: str = ""
 
 
 def _frozen(mapping: Mapping | None) -> Mapping:

@@ -78,6 +78,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "agreement",
         "Agreement table for any selection of scores: one row per group and coefficient.",
     ),
+    "compare": (
+        "irr.cli.compare",
+        "compare",
+        "District comparability: local scores against audit rescoring, by district and subgroup.",
+    ),
+    "audit": ("irr.cli.audit", "audit_group", "Plan district peer-review audits (the sample to rescore)."),
     "demo": (
         "irr.cli.analysis",
         "demo",

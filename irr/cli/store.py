@@ -201,7 +201,7 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
 @click.option("--session", required=True, help="Session id.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: SESSION.csv|xlsx).")
-@click.option("--include-flags", is_flag=True, help="Also export student subgroup flags (restricted data).")
+@click.option("--include-flags", is_flag=True, help="Also export student ids and subgroup flags (restricted data).")
 @STORE_OPTION
 def export(session, fmt, out, include_flags, store_path) -> None:
     """Export a session's scores; cells a spreadsheet would run as formulas are neutralised."""

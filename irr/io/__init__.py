@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Submission", "read_submission", "read_manifest", "ingest", "resolve_session"]
+__all__ = [
+    "Submission",
+    "read_submission",
+    "read_manifest",
+    "ingest",
+    "resolve_session",
+    "read_auditors",
+    "write_assignments",
+]
 
 _LAZY = {
     "Submission": "irr.io.submissions",
@@ -19,6 +27,8 @@ _LAZY = {
     "read_manifest": "irr.io.submissions",
     "ingest": "irr.io.ingestion",
     "resolve_session": "irr.io.ingestion",
+    "read_auditors": "irr.io.auditors",
+    "write_assignments": "irr.io.auditors",
 }
 
 

@@ -27,6 +27,13 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_scores(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table of scores as CSV or ``.xlsx`` (by the suffix), formulas neutralised.
+
+    It writes the columns it is given: personal data -- the ``flag_*``
+    subgroup flags and the pseudonymous ``student_id`` -- is in the table only
+    when it was read with ``Store.scores(include_flags=True)`` (``irr export
+    --include-flags``).
+    """
     path = Path(path)
     safe = neutralise_formulas(df)
     if path.suffix.lower() == ".xlsx":

@@ -98,8 +98,11 @@ def ingest(
         and fix), or one holding scores the session already has from another
         file (same rater, work, task, dimension and read type,
         :data:`~irr.model.session.SCORE_KEY`; a second read as 'backread' or
-        'consensus' is a different score).  Nothing of that file is stored;
-        files before it are.
+        'consensus' is a different score), or one whose work-level columns
+        (``work_district``, ``school``, ``student_id``, ``flag_*``) disagree
+        between the rows of a work or with the store's values for a work it
+        already holds (work ids are global; a blank is "not recorded").
+        Nothing of that file is stored; files before it are.
     ConflictError
         A changed file of the same name is already in the session and
         ``replace`` is False.

@@ -12,6 +12,12 @@ plus the optional columns of :data:`irr.model.session.OPTIONAL_COLUMNS` and
 every problem with its file line number; one problem rejects the whole file.
 The same problem on many rows is one line naming the rows (``rows 2-41``).
 
+The columns that describe the work rather than the score -- ``work_district``,
+``school``, ``student_id`` (:data:`irr.model.session.WORK_COLUMNS`) and every
+``flag_*`` column -- hold one value on all rows of a ``work_id`` (a blank on one
+row and a value on another disagree); the store checks them against the works
+it already holds (:meth:`irr.store.Store.write_submission`).
+
 A score cell holds a score point or one of the dimension's declared condition
 codes (``blank``, ``off_topic``, ...; matched case-insensitively with ``-`` and
 spaces read as ``_``).  An empty cell of the wide layout is *not scored*: no
@@ -46,6 +52,7 @@ from irr.model.session import (
     READ_TYPES,
     REQUIRED_COLUMNS,
     SCORE_KEY,
+    WORK_COLUMNS,
     Session,
     default_read_type,
     session_from_mapping,
@@ -214,6 +221,65 @@ class _Factorized:
     def duplicated(self, columns) -> np.ndarray:
         """Rows whose values in ``columns`` another row repeats (``DataFrame.duplicated(keep=False)``)."""
         return pd.Series(self._key(columns)).duplicated(keep=False).to_numpy()
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code of ``pd.factorize`` codes (numbered in order of first row).
+
+    A row is its code's first exactly when its code exceeds every earlier one: one pass, no hashing.
+    """
+    codes = np.asarray(codes)
+    if codes.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(codes > np.maximum.accumulate(np.concatenate(([-1], codes[:-1]))))
+
+
+def _shown(value: str) -> str:
+    return f"'{value}'" if value != "" else "blank"
+
+
+def _rows_text(rows: np.ndarray) -> str:
+    return f"{'row' if np.unique(rows).size == 1 else 'rows'} {_row_ranges(rows.tolist())}"
+
+
+def _check_work_columns(found: _Problems, cols: _Factorized, line: np.ndarray, columns, given_name) -> None:
+    """Each work-level column (district, school, student, flags) holds one value on all rows of a work.
+
+    Per column: one comparison of every row's value code with the code on its work's first row
+    (no loop over rows or works); only the first few disagreeing works are looked at to name values.
+    """
+    work, work_values = cols["work_id"]
+    if work.size == 0:
+        return
+    first_of_row = _first_rows(work)[work]
+    named = (work_values != "").to_numpy()  # an empty work_id is a problem of its own
+    for column in columns:
+        codes, values = cols[column]
+        if len(values) < 2:  # one value in the whole column: no work can disagree
+            continue
+        bad = np.zeros(len(work_values), dtype=bool)
+        bad[work[codes != codes[first_of_row]]] = True
+        bad &= named
+        if not bad.any():
+            continue
+        bad_works = np.flatnonzero(bad)  # in order of first row
+        shown = []
+        for w in bad_works[:3]:  # the first few works only: their values and rows
+            rows = np.flatnonzero(work == w)
+            parts = [
+                f"{_shown(values.iloc[c])} ({_rows_text(line[rows[codes[rows] == c]])})" for c in pd.unique(codes[rows])
+            ]
+            shown.append(f"work '{work_values.iloc[w]}' has " + " and ".join(parts))
+        more = f"; and {bad_works.size - 3} more work(s)" if bad_works.size > 3 else ""
+        header = given_name.get(column, column)
+        found.add_rows(
+            line[bad[work]],
+            header,
+            f"{bad_works.size} work(s) have more than one {header} on their rows (it describes the work, "
+            f"so every row of a work holds the same): " + "; ".join(shown) + more,
+            f"give every row of a work_id the same {header} (a blank counts as a different value); "
+            "if these are different students' works, give them different work ids",
+        )
 
 
 @dataclass(frozen=True)
@@ -873,6 +939,15 @@ def read_submission(
         "timestamp",
     )
 
+    # the store joins text cells with the unit separator when it reads them back
+    report(
+        cols.map("student_id", lambda u: u.str.contains(r"[\x00-\x1f]", regex=True)),
+        "student_id",
+        "student id '{value}' holds a control character",
+        "write the id with letters, digits and punctuation only",
+        "student_id",
+    )
+
     cols.replace("read_type", lambda u: u.where(u != "", default_read_type(session.kind)))
     key = list(SCORE_KEY)
     repeated = cols.duplicated(key) & ~empty["rater_id"]
@@ -892,6 +967,7 @@ def read_submission(
                     fix="keep one row per rater, work sample and dimension in a read",
                 )
             )
+    _check_work_columns(found, cols, line, WORK_COLUMNS + flags, given_name)
     if found:
         reject()
     if frame.empty:
@@ -928,6 +1004,7 @@ def read_submission(
             "rater_role",
             "work_district",
             "school",
+            "student_id",
         )
     }
     codes["rubric_id"] = (task_codes, [rubric_of[t][0] for t in task_ids])

@@ -21,6 +21,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "FLAG_PREFIX",
+    "WORK_COLUMNS",
     "SCORE_KEY",
 ]
 
@@ -28,8 +29,22 @@ SESSION_KINDS = ("calibration", "regional_scoring", "audit", "local")
 READ_TYPES = ("first", "second", "backread", "consensus", "audit", "calibration")
 RATER_ROLES = ("teacher", "expert", "auditor")
 REQUIRED_COLUMNS = ("rater_id", "work_id", "task_id")
-OPTIONAL_COLUMNS = ("rater_district", "rater_role", "work_district", "school", "read_type", "timestamp")
+OPTIONAL_COLUMNS = (
+    "rater_district",
+    "rater_role",
+    "work_district",
+    "school",
+    "student_id",
+    "read_type",
+    "timestamp",
+)
 FLAG_PREFIX = "flag_"
+
+# Columns that describe the work (the student's paper), not the score: with the ``flag_*`` subgroup
+# columns they hold one value on every row of a work_id, within a file and across the store.
+# ``student_id`` is a pseudonymous id that links one student's works on several tasks; like the
+# flags it is personal data (stored, never printed in a report).
+WORK_COLUMNS = ("work_district", "school", "student_id")
 
 
 # The key of a score: one per rater x work x dimension *within a read type*.  A rater may

@@ -11,7 +11,8 @@ so the terminal, the HTML (plots included), CSV, JSON and XLSX all show the same
 * ``suppress_below=k``: a count from 1 to k-1 becomes the text ``"<k"``; in a row based on
   fewer than k works or scores every other number (rates, means, intervals, flags) is
   blanked too; tables of individual scores are left out.  Zero counts stay (they identify
-  nobody).
+  nobody).  A table that declares a ``suppressed_label`` (``"suppressed (n < {k})"``) shows
+  that text in every suppressed cell instead, counts included.
 * ``public``: both, with k = 10 unless another k is given.
 
 Examples
@@ -110,16 +111,19 @@ def _suppress_table(table: pd.DataFrame, spec, k: int) -> pd.DataFrame:
     if spec.support and spec.support in out:
         support = pd.to_numeric(out[spec.support], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         small_row = support < k
+    label = spec.suppressed_label.format(k=k) if spec.suppressed_label else ""
     if small_row.any():
         derived = [
             c
             for c in out.columns
-            if c not in spec.counts
+            if (c not in spec.counts or label)
             and c not in spec.fixed
             and (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c]))
         ]
         for col in derived:
-            if pd.api.types.is_float_dtype(out[col]):
+            if label:  # every number of the row becomes the label, counts included
+                out[col] = out[col].astype(object).where(~small_row, label)
+            elif pd.api.types.is_float_dtype(out[col]):
                 out[col] = out[col].where(~small_row, np.nan)
             else:  # integers and flags: no NaN of their own
                 out[col] = out[col].astype(object).where(~small_row, None)
@@ -132,7 +136,7 @@ def _suppress_table(table: pd.DataFrame, spec, k: int) -> pd.DataFrame:
         values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         small = (values > 0) & (values < k)
         if small.any():
-            out[col] = out[col].astype(object).where(~small, suppressed_text(k))
+            out[col] = out[col].astype(object).where(~small, label or suppressed_text(k))
     return out
 
 

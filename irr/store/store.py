@@ -11,6 +11,9 @@
   :data:`~irr.model.session.SCORE_KEY`) is rejected, naming the other file.
 * Condition codes (``blank``, ``off_topic``, ...) are stored as such: their
   rows have no score (``score`` NULL) and a ``condition_code``.
+* A work id names one student's work everywhere: a file whose work-level
+  columns (``work_district``, ``school``, ``student_id``, ``flag_*``) give a
+  stored work another non-blank value is rejected, naming the other file.
 * SQL is built only with parameters.
 
 The store does not read files: :func:`irr.io.ingest` reads and validates a
@@ -59,7 +62,7 @@ __all__ = ["Store", "IngestResult", "STORE_ENV", "DEFAULT_STORE", "SCHEMA_VERSIO
 
 STORE_ENV = "IRR_STORE"
 DEFAULT_STORE = "irr-store.sqlite"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -164,6 +167,25 @@ _MIGRATIONS: dict[int, str] = {
                cc.value AS condition_code, rt.value AS read_type, rd.value AS rater_district,
                ro.value AS rater_role, wd.value AS work_district, sh.value AS school, sc.timestamp, sc.flags,
                sc.source_line
+        FROM scores sc JOIN files f ON f.id = sc.file_id JOIN terms se ON se.id = sc.session
+        JOIN raters r ON r.id = sc.rater JOIN works w ON w.id = sc.work JOIN terms ta ON ta.id = sc.task
+        JOIN terms ru ON ru.id = sc.rubric JOIN terms di ON di.id = sc.dimension
+        JOIN terms cc ON cc.id = sc.condition_code
+        JOIN terms rt ON rt.id = sc.read_type JOIN terms rd ON rd.id = sc.rater_district
+        JOIN terms ro ON ro.id = sc.rater_role JOIN terms wd ON wd.id = sc.work_district
+        JOIN terms sh ON sh.id = sc.school;
+    """,
+    # 4: a pseudonymous student id per score row (text: nearly one value per student, so a term id
+    # would only grow the dictionary). Adding a column with a constant default rewrites no row.
+    4: """
+    ALTER TABLE scores ADD COLUMN student_id TEXT NOT NULL DEFAULT '';
+    DROP VIEW score_rows;
+    CREATE VIEW score_rows AS
+        SELECT sc.rowid AS row, f.name AS file, se.value AS session_id, r.code AS rater_id, w.code AS work_id,
+               ta.value AS task_id, ru.value AS rubric_id, sc.rubric_version, di.value AS dimension, sc.score,
+               cc.value AS condition_code, rt.value AS read_type, rd.value AS rater_district,
+               ro.value AS rater_role, wd.value AS work_district, sh.value AS school, sc.student_id, sc.timestamp,
+               sc.flags, sc.source_line
         FROM scores sc JOIN files f ON f.id = sc.file_id JOIN terms se ON se.id = sc.session
         JOIN raters r ON r.id = sc.rater JOIN works w ON w.id = sc.work JOIN terms ta ON ta.id = sc.task
         JOIN terms ru ON ru.id = sc.rubric JOIN terms di ON di.id = sc.dimension
@@ -388,6 +410,12 @@ class Store:
         * Scores the session already holds from another file (same rater, work,
           task, dimension and read type, :data:`~irr.model.session.SCORE_KEY`):
           :class:`~irr.errors.SubmissionError` naming the other file and rows.
+        * A work the store already holds (in any session) whose work-level
+          column (``work_district``, ``school``, ``student_id`` or a ``flag_*``
+          column) has another non-blank value in the file:
+          :class:`~irr.errors.SubmissionError` naming the rows, the values and
+          the stored file (a blank on either side is "not recorded"; the rows
+          of the file being replaced do not count).
         * ``dry_run=True``: every check above, nothing written (``validated``).
 
         The session is created (or its ``column_map`` merged into the stored
@@ -422,12 +450,14 @@ class Store:
         if dry_run:
             with self._snapshot():
                 self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
+                self._refuse_work_conflicts(sub, previous[0] if previous else None)
             return IngestResult(action="validated", **base)
         action = "replaced" if previous is not None else "ingested"
         # the rater, work and file ids of the new rows are made in this transaction, so SQLite's
         # per-row foreign-key lookups (a quarter of the insert time) would only re-check them
         with self._write(foreign_keys=False):
             self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
+            self._refuse_work_conflicts(sub, previous[0] if previous else None)
             self._upsert_session(session)
             if previous is not None:
                 self._conn.execute("DELETE FROM scores WHERE file_id = ?", (previous[0],))
@@ -529,6 +559,150 @@ class Store:
             problems, summary=f"{sub.name} was rejected (scores the session already holds; nothing stored)"
         )
 
+    def _refuse_work_conflicts(self, sub: Submission, replacing: int | None) -> None:
+        """Raise if a work of ``sub`` the store already holds has another value of a work-level column.
+
+        ``work_district``, ``school``, ``student_id`` and the ``flag_*`` columns describe the work
+        (one student's paper), and a work id is global in the store: a non-blank value in the file
+        must equal the non-blank stored one (a blank on either side is "not recorded").  The file's
+        works with any such value, and their values, go into a temporary table; one scan of
+        ``scores`` joined to it returns the distinct stored rows that differ where both sides are
+        recorded (none, in the usual case), which are then compared column by column.  A store with
+        no other rows, or a file with no work-level value, costs one query.  The rows of the file
+        being replaced do not count.
+        """
+        import numpy as np
+        import pandas as pd
+
+        from irr.io.submissions import RowsProblem
+        from irr.model.session import FLAG_PREFIX, WORK_COLUMNS
+
+        df = sub.scores
+        columns = [c for c in (*WORK_COLUMNS, *sub.flag_columns) if c in df.columns]
+        if not columns or df.empty:
+            return
+        if self._conn.execute("SELECT 1 FROM scores WHERE file_id IS NOT ? LIMIT 1", (replacing,)).fetchone() is None:
+            return
+        work_codes, work_ids = sub.codes["work_id"] if "work_id" in sub.codes else pd.factorize(df["work_id"])
+        work_codes = np.asarray(work_codes)
+        work_names = np.asarray([str(w) for w in work_ids], dtype=object)
+        # factorize numbers works in order of first row: a row is its work's first iff its code is a new maximum
+        first = np.flatnonzero(work_codes > np.maximum.accumulate(np.concatenate(([-1], work_codes[:-1]))))
+        mine = {c: np.asarray(df[c].to_numpy(dtype=object)[first].astype(str), dtype=object) for c in columns}
+        recorded = np.flatnonzero(np.logical_or.reduce([mine[c] != "" for c in columns]))
+        if recorded.size == 0:
+            return
+        columns = [c for c in columns if (mine[c] != "").any()]  # a column blank throughout cannot disagree
+        flag_columns = [c for c in columns if c.startswith(FLAG_PREFIX)]
+        blank = self._lookup("terms", "value", [""])[0]
+        ids = {
+            c: self._lookup("terms", "value", mine[c][recorded]) if c in columns else blank for c in WORK_COLUMNS[:2]
+        }
+        ids = {c: np.where(mine[c][recorded] == "", blank, v) if c in columns else v for c, v in ids.items()}
+        students = mine["student_id"][recorded] if "student_id" in columns else ""
+        # the flags as the store writes them, so that equal records are equal text
+        flags = (
+            df[flag_columns].iloc[first[recorded]].to_json(orient="records", lines=True).splitlines()
+            if flag_columns
+            else ""
+        )
+        mine_rows = {
+            "code": work_names[recorded].tolist(),
+            "i": recorded.tolist(),
+            **{c: v.tolist() if isinstance(v, np.ndarray) else [int(v)] * recorded.size for c, v in ids.items()},
+            "student_id": students.tolist() if isinstance(students, np.ndarray) else [""] * recorded.size,
+            "flags": flags or [""] * recorded.size,
+        }
+        for table in ("file_codes", "file_works"):
+            self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._conn.execute(f"CREATE TEMP TABLE file_codes ({', '.join(mine_rows)})")
+        self._conn.execute(
+            "CREATE TEMP TABLE file_works (work INTEGER PRIMARY KEY, i, work_district, school, student_id, flags)"
+        )
+        try:
+            self._conn.executemany(
+                f"INSERT INTO temp.file_codes VALUES ({', '.join('?' * len(mine_rows))})", zip(*mine_rows.values())
+            )
+            self._conn.execute(
+                "INSERT INTO temp.file_works SELECT w.id, c.i, c.work_district, c.school, c.student_id, c.flags "
+                "FROM temp.file_codes c JOIN works w ON w.code = c.code"
+            )
+            # the stored rows of the file's works whose values differ from the file's where both are recorded
+            # (flag records that differ as text are compared value by value below); CROSS JOIN keeps `scores`
+            # the outer loop: one scan, each row probing the temp table's key
+            stored = self._conn.execute(
+                "SELECT DISTINCT fw.i, sc.file_id, sc.work_district, sc.school, sc.student_id, ifnull(sc.flags, '') "
+                "FROM scores sc CROSS JOIN temp.file_works fw ON fw.work = sc.work "
+                "WHERE sc.file_id IS NOT :replacing AND ("
+                "(fw.work_district != :blank AND sc.work_district NOT IN (:blank, fw.work_district)) "
+                "OR (fw.school != :blank AND sc.school NOT IN (:blank, fw.school)) "
+                "OR (fw.student_id != '' AND sc.student_id NOT IN ('', fw.student_id)) "
+                "OR (fw.flags != '' AND ifnull(sc.flags, '') NOT IN ('', fw.flags)))",
+                {"replacing": replacing, "blank": int(blank)},
+            ).fetchall()
+        finally:
+            for table in ("file_codes", "file_works"):
+                self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        if not stored:
+            return
+        got = pd.DataFrame(stored, columns=["i", "file_id", "work_district", "school", "student_id", "flags"])
+        terms = self._table_values("terms", "value")
+        theirs = {
+            "work_district": np.asarray(terms.take(got["work_district"].to_numpy()), dtype=object),
+            "school": np.asarray(terms.take(got["school"].to_numpy()), dtype=object),
+            "student_id": got["student_id"].to_numpy(dtype=object),
+        }
+        if flag_columns:
+            flag_codes, flag_texts = pd.factorize(got["flags"])  # the few distinct flag records, parsed once each
+            parsed = [json.loads(t) if t else {} for t in flag_texts]
+            for c in flag_columns:
+                theirs[c] = np.array(["" if p.get(c) is None else str(p.get(c)) for p in parsed], dtype=object)[
+                    flag_codes
+                ]
+        where = {
+            int(i): (name, session) for i, name, session in self._conn.execute("SELECT id, name, session_id FROM files")
+        }
+        at = got["i"].to_numpy()
+        lines = df["source_line"].to_numpy()
+        problems: list[Problem] = []
+        for c in columns:
+            ours = mine[c][at]
+            clash = (theirs[c] != "") & (ours != "") & (theirs[c] != ours)
+            if not clash.any():
+                continue
+            hits = got[clash].assign(ours=ours[clash], theirs=theirs[c][clash]).sort_values(["i", "file_id"])
+            hits = hits.drop_duplicates("i")  # one stored value per work is enough to show
+            bad = np.zeros(len(work_names), dtype=bool)
+            bad[hits["i"].to_numpy()] = True
+            rows = np.sort(lines[bad[work_codes]])
+            shown = "; ".join(
+                f"work '{work_names[i]}' is '{o}' here but '{t}' in {where.get(int(f), (f'file #{f}', '?'))[0]} "
+                f"(session {where.get(int(f), ('', '?'))[1]})"
+                for i, f, o, t in zip(hits["i"][:3], hits["file_id"][:3], hits["ours"][:3], hits["theirs"][:3])
+            )
+            more = f"; and {len(hits) - 3} more work(s)" if len(hits) > 3 else ""
+            other = where.get(int(hits["file_id"].iloc[0]), ("the other file", ""))[0]
+            text = (
+                f"{len(hits)} work(s) are already stored with another {c} (it describes the work, and a work id "
+                f"names the same student's work in every file): {shown}{more}"
+            )
+            fix = (
+                f"correct {c} in {sub.name}, or, if {other} is wrong, ingest a corrected {other} with --replace; "
+                "if these are different students' works, give them different work ids"
+            )
+            if np.unique(rows).size > 1:
+                problems.append(
+                    RowsProblem(sub.name, text, row=int(rows[0]), column=c, fix=fix, rows=tuple(rows.tolist()))
+                )
+            else:
+                problems.append(Problem(sub.name, text, row=int(rows[0]), column=c, fix=fix))
+        if problems:
+            raise SubmissionError(
+                problems,
+                summary=f"{sub.name} was rejected (work-level values disagree with works the store holds; "
+                "nothing stored)",
+            )
+
     def _upsert_session(self, s: Session) -> None:
         row = self._conn.execute("SELECT column_map FROM sessions WHERE id = ?", (s.id,)).fetchone()
         if row is None:
@@ -629,6 +803,16 @@ class Store:
             scores = score.to_numpy(dtype=np.int64)
         stamps = df["timestamp"]
         timestamps = "" if (stamps == "").all() else stamps.tolist()
+        if "student_id" in sub.codes:  # one value (mostly ''), or the text of each row
+            student_codes, student_values = sub.codes["student_id"]
+            students = (
+                str(student_values[0])
+                if len(student_values) == 1
+                else np.asarray(student_values, dtype=object)[student_codes].tolist()
+            )
+        else:
+            column_ = df["student_id"] if "student_id" in df.columns else None
+            students = "" if column_ is None or (column_ == "").all() else column_.astype(str).tolist()
 
         def column(values):
             # a value the same on every row is one value, not a list
@@ -656,6 +840,7 @@ class Store:
             "work_district": column(ids["work_district"]),
             "school": column(ids["school"]),
             "timestamp": timestamps,
+            "student_id": students,
             "flags": flags,
             "source_line": df["source_line"].tolist(),  # always a list: a row per score
         }
@@ -732,8 +917,9 @@ class Store:
 
         Filters (each a value or a list of values): ``session``, ``task``,
         ``dimension``, ``district`` (the work's district), ``rater_district``,
-        ``rater``, ``read_type``, ``kind``.  Subgroup flags are only returned
-        with ``include_flags=True``.
+        ``rater``, ``read_type``, ``kind``.  Subgroup flags and the
+        pseudonymous ``student_id`` (personal data) are only returned with
+        ``include_flags=True``.
 
         ``score`` is a nullable ``Int64`` column: <NA> on rows that hold a
         condition code instead (``condition_code``, e.g. ``'off_topic'``; ``''``
@@ -770,7 +956,7 @@ class Store:
             "work_district",
             "school",
         ]
-        texts = ["timestamp"] + (["flags"] if include_flags else [])
+        texts = ["timestamp"] + (["student_id", "flags"] if include_flags else [])
         with self._snapshot():
             columns = self._read_columns(numbers, texts, filters)
             terms = self._table_values("terms", "value")
@@ -808,6 +994,7 @@ class Store:
         df["timestamp"] = columns["timestamp"]
         df["file"] = files.take(columns["file_id"])
         if include_flags:
+            df["student_id"] = pd.array(columns["student_id"], dtype="str")
             flags = pd.json_normalize([json.loads(f) if f else {} for f in columns["flags"]])
             df = pd.concat([df, flags], axis=1)
         return df
@@ -961,6 +1148,7 @@ class Store:
             if orphans:
                 problems.append(f"{orphans} score row(s) have a {column} id missing from the terms table")
         problems += self._held_twice()
+        problems += self._works_disagreeing()
         for name, n_scores, actual in self._conn.execute(
             "SELECT f.name, f.n_scores, (SELECT COUNT(*) FROM scores s WHERE s.file_id = f.id) FROM files f"
         ):
@@ -989,6 +1177,32 @@ class Store:
         return [
             f"{extra} score(s) are stored more than once (same session, rater, work, dimension and read type), "
             f"e.g. {shown} -> ingest a corrected version of one of those files with --replace"
+        ]
+
+    def _works_disagreeing(self) -> list[str]:
+        """Works stored with two non-blank values of a work-level column (stores written before ingest
+        checked them; flags, kept as JSON records, are left to ingest)."""
+        blank = self._conn.execute("SELECT id FROM terms WHERE value = ''").fetchone()
+        query = """
+            SELECT w.code, d.districts, d.schools, d.students
+            FROM (SELECT work, count(DISTINCT nullif(work_district, :blank)) AS districts,
+                         count(DISTINCT nullif(school, :blank)) AS schools,
+                         count(DISTINCT nullif(student_id, '')) AS students
+                  FROM scores GROUP BY work
+                  HAVING count(DISTINCT nullif(work_district, :blank)) > 1 OR count(DISTINCT nullif(school, :blank)) > 1
+                      OR count(DISTINCT nullif(student_id, '')) > 1) d
+            JOIN works w ON w.id = d.work ORDER BY d.work"""
+        rows = self._conn.execute(query, {"blank": blank[0] if blank else -1}).fetchall()
+        if not rows:
+            return []
+        shown = "; ".join(
+            f"work '{code}': "
+            + ", ".join(f"{n} {name}" for n, name in zip(counts, ("districts", "schools", "student ids")) if n > 1)
+            for code, *counts in rows[:3]
+        )
+        return [
+            f"{len(rows)} work(s) are stored with more than one work_district, school or student_id, e.g. {shown} "
+            "-> ingest corrected versions of their files with --replace (`irr export --include-flags` shows the rows)"
         ]
 
     def log(self) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def write(path: Path, text: str, encoding="utf-8") -> Path:
 
 
 def sheet(rows: int = 6) -> str:
-    lines = [f"T{r:02d},ELA8-A{w:02d},ela-g8-argument,{dim},{(r + w) % 4 + 1},North,{r % 2}"
+    lines = [f"T{r:02d},ELA8-A{w:02d},ela-g8-argument,{dim},{(r + w) % 4 + 1},North,{w % 2}"   # a flag describes the work
              for r in range(1, rows + 1) for w in (1, 2) for dim in ("claim", "evidence")]
     return HEADER + "\n".join(lines) + "\n"
 

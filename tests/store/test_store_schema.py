@@ -1,4 +1,5 @@
-"""Schemas 2 and 3 of the store: dictionary-coded score rows, condition codes, the score_rows view, migrations."""
+"""Schemas 2 to 4 of the store: dictionary-coded score rows, condition codes, student ids, the score_rows view,
+migrations."""
 import json
 import sqlite3
 from pathlib import Path
@@ -19,7 +20,7 @@ HEADER = "rater_id,work_id,task_id,dimension,score,rater_district,rater_role,wor
 
 def _sheet(tmp_path: Path, name: str, raters: range, district: str) -> Path:
     lines = [f"A{r},W{w},ela-g8-argument,{dim},{(r * w) % 4 + 1},{district},auditor,D{w % 3},S{w % 2},"
-             f"2026-11-02T0{r % 9}:1{w % 6}:00,{(r + w) % 2}"
+             f"2026-11-02T0{r % 9}:1{w % 6}:00,{w % 2}"   # flags describe the work: one per work
              for r in raters for w in range(1, 6) for dim in ("claim", "evidence", "reasoning")]
     path = tmp_path / name
     path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
@@ -63,8 +64,9 @@ def test_reading_in_rowid_windows_changes_nothing(filled, monkeypatch):
     whole = filled.scores(include_flags=True)
     monkeypatch.setattr(store_module, "_ROWID_WINDOW", 7)
     pd.testing.assert_frame_equal(filled.scores(include_flags=True), whole)
+    south = whole[whole.rater_district == "South"].drop(columns=["student_id", "flag_ell"])
     pd.testing.assert_frame_equal(filled.scores(rater_district="South").reset_index(drop=True),
-                                  whole[whole.rater_district == "South"].drop(columns="flag_ell").reset_index(drop=True))
+                                  south.reset_index(drop=True))
 
 
 def test_replace_keeps_row_order_and_counts(filled, tmp_path):
@@ -92,7 +94,7 @@ def test_schema_1_store_is_migrated(tmp_path):
     conn.close()
 
     store = Store(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 3
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 4
     assert store.check() == []
     df = store.scores()
     assert df["rater_id"].tolist() == ["T1", "T2", "T2"]
@@ -165,7 +167,7 @@ def test_schema_2_store_is_migrated_to_condition_codes(tmp_path):
     path = tmp_path / "v2.sqlite"
     _schema_2_store(path)
     store = Store(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 4
     assert store.check() == []
     df = store.scores()
     assert df["score"].tolist() == [3, 2] and str(df["score"].dtype) == "Int64"
@@ -199,3 +201,50 @@ def test_a_failed_migration_leaves_the_schema_2_store_as_it_was(tmp_path, monkey
     conn.close()
     monkeypatch.undo()
     assert Store(path).scores()["score"].tolist() == [3, 2]
+
+
+def _schema_3_store(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in (1, 2, 3):
+        for statement in filter(str.strip, store_module._MIGRATIONS[version].split(";")):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("INSERT INTO sessions VALUES ('old', 'audit', '2025-05-01', NULL, NULL, NULL, '{}', '2025-05-01')")
+    conn.execute("INSERT INTO files VALUES (1, 'old', 'old.csv', 'abc', 'long', 2, 2, '2025-05-01')")
+    conn.execute("INSERT INTO raters VALUES (1, 'T1'), (2, 'T2')")
+    conn.execute("INSERT INTO works VALUES (1, 'W1')")
+    assert conn.execute("SELECT id, value FROM terms").fetchall() == [(1, "")]      # from migration 3
+    conn.executemany("INSERT INTO terms VALUES (?, ?)",
+                     [(2, "old"), (3, "ela-g8-argument"), (4, "ela-argument"), (5, "claim"), (6, "first"),
+                      (7, "North"), (8, "Granite Hills SD")])
+    conn.executemany("INSERT INTO scores VALUES (1, 2, ?, 1, 3, 4, 1, 5, ?, 1, 6, 7, 1, 8, 1, '', ?, ?)",
+                     [(1, 3, '{"flag_iep":"1"}', 2), (2, 2, '{"flag_iep":"1"}', 3)])
+    conn.close()
+
+
+def test_schema_3_store_is_migrated_to_student_ids(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    _schema_3_store(path)
+    before = sqlite3.connect(path).execute("SELECT * FROM scores ORDER BY rowid").fetchall()
+    store = Store(path)
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store.check() == []
+    # the old rows are kept as they were, with a blank student id
+    assert store._conn.execute("SELECT * FROM scores ORDER BY rowid").fetchall() == [r + ("",) for r in before]
+    df = store.scores(include_flags=True)
+    assert df["score"].tolist() == [3, 2] and df["student_id"].tolist() == ["", ""]
+    assert df["work_district"].tolist() == ["Granite Hills SD"] * 2 and df["flag_iep"].tolist() == ["1", "1"]
+    assert "student_id" not in store.scores().columns       # personal data: only with the flags
+    view = pd.read_sql_query("SELECT rater_id, work_id, student_id FROM score_rows ORDER BY row", store._conn)
+    assert view.values.tolist() == [["T1", "W1", ""], ["T2", "W1", ""]]
+    # the migrated store takes student ids; a blank stored id is "not recorded", so W1 may get one now
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("rater_id,work_id,task_id,dimension,score,work_district,student_id,flag_iep\n"
+                     "T3,W1,ela-g8-argument,claim,2,Granite Hills SD,STU-0001,1\n", encoding="utf-8")
+    ingest(store, [sheet], "old", bank=BANK)
+    assert store.scores(include_flags=True)["student_id"].tolist() == ["", "", "STU-0001"]
+    view = pd.read_sql_query("SELECT student_id FROM score_rows ORDER BY row", store._conn)
+    assert view["student_id"].tolist() == ["", "", "STU-0001"]
+    assert store.check() == []
+    store.close()
+    assert Store(path).scores(include_flags=True)["student_id"].tolist() == ["", "", "STU-0001"]  # no 2nd migration
