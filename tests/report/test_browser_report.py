@@ -56,3 +56,41 @@ def test_report_renders_in_chromium(report):
         page.emulate_media(media="print")
         assert page.query_selector_all(".figure svg")[0].bounding_box()["width"] > 50
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def comparability_report(tmp_path_factory) -> Path:
+    """The public comparability report of the audit example, with a hostile district name."""
+    from irr.analysis.comparability import compare_districts
+    from irr.report.privacy import Privacy
+
+    scores = pd.read_csv(EXAMPLES.parent / "audit" / "scores.csv", dtype={"flag_iep": str, "flag_ell": str})
+    scores.loc[scores["work_district"] == "Cedar Brook SD", "work_district"] = HOSTILE
+    result = compare_districts(scores, load_bank(), pool_small=False)
+    out = tmp_path_factory.mktemp("comparability")
+    return write_report(result, out, privacy=Privacy(anonymize=True, suppress_below=10))["html"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_comparability_report_renders_in_chromium(comparability_report):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page()
+        errors, dialogs = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(comparability_report.as_uri())
+        page.wait_for_load_state("load")
+        assert errors == [] and dialogs == [] and page.query_selector_all("script") == []
+        [forest] = page.query_selector_all(".figure svg")
+        box = forest.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 100
+        body = page.inner_text("body")
+        assert HOSTILE in body  # the district name shown as text
+        assert "Granite Hills SD" in body and "lenient" in body and "suppressed (n < 10)" in body
+        # the forest plot names the small district but draws no interval for it
+        assert "Monadnock Regional SD" in forest.inner_html() and "suppressed (n &lt; 10)" in forest.inner_html()
+        browser.close()
