@@ -30,6 +30,8 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch):
     assert (tmp_path / "report" / "calibration-report.html").exists()
     districts = namespace["audit"].districts.set_index("district")
     assert districts.loc["Granite Hills SD", "direction"] == "lenient"
+    day = namespace["day"].flags.set_index("rater_id")  # T21 drifts through the day (examples/README.md)
+    assert day.loc["T21", "flagged"] and int(day["flagged"].sum()) == 1
     raters = pd.read_csv(tmp_path / "report" / "tables" / "raters.csv")
     assert raters["rater_id"].str.startswith("Rater ").all()
     assert all(pd.api.types.is_numeric_dtype(t[c]) for t in namespace["result"].tables.values()

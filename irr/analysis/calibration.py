@@ -433,7 +433,7 @@ def calibrate_session(
     tasks = [task] if task else sorted(scores["task_id"].unique())
     files = store.files(session)[["name", "sha256"]].to_dict("records")
     profile = load_profile(profile, bank=bank)
-    return [
+    results = [
         calibrate(
             scores,
             bank,
@@ -445,6 +445,41 @@ def calibrate_session(
         )
         for task_id in tasks
     ]
+    drift = _drift_of(store, scores, bank)
+    return [_with_drift(r, drift) for r in results] if drift is not None else results
+
+
+def _drift_of(store, scores: pd.DataFrame, bank: Bank) -> pd.DataFrame | None:
+    """The session's raters' drift across every session of the store they scored in (``irr drift``),
+    when there are at least three such sessions; None otherwise."""
+    from irr.analysis.drift import rater_drift
+
+    raters = sorted(scores["rater_id"].astype(str).unique())
+    history = store.scores(bank=bank, rater=raters)
+    if history["session_id"].nunique() < 3:
+        return None
+    try:
+        flags = rater_drift(history, bank).flags
+    except (NotFoundError, DataError):  # no reference to compare with, or too little: no drift to show
+        return None
+    return flags[flags["rater_id"].isin(raters)].reset_index(drop=True)
+
+
+def _with_drift(result: CalibrationResult, drift: pd.DataFrame) -> CalibrationResult:
+    from dataclasses import replace
+
+    mine = drift[drift["rater_id"].isin(result.raters["rater_id"].astype(str))].reset_index(drop=True)
+    return replace(
+        result,
+        tables={**result.tables, "drift": mine},
+        sections=(*result.sections, Section("drift", "Drift across sessions (irr drift)", ("drift",))),
+        columns={
+            **result.columns,
+            "drift": TableColumns(
+                counts=("n_scores",), support="n_scores", fixed=("n_blocks",), drop_when_anonymized=()
+            ),
+        },
+    )
 
 
 def _consensus_tables(data: pd.DataFrame, groups: list[str], scale) -> tuple[pd.DataFrame, np.ndarray]:

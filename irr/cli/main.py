@@ -84,6 +84,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "District comparability: local scores against audit rescoring, by district and subgroup.",
     ),
     "audit": ("irr.cli.audit", "audit_group", "Plan district peer-review audits (the sample to rescore)."),
+    "drift": ("irr.cli.drift", "drift", "Rater drift: which raters changed over the season or within a scoring day."),
     "demo": (
         "irr.cli.analysis",
         "demo",

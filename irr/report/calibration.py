@@ -59,6 +59,14 @@ def rater_effects(result: CalibrationResult) -> pd.Series:
         if row.restricted_range is True or row.restricted_range is np.True_:
             items.append(f"restricted range (SD ratio {num(row.sd_ratio)})")
         labels[row.rater_id] = "; ".join(items)
+    drift = result.tables.get("drift")
+    if drift is not None:  # the raters' drift across the store's sessions (irr drift)
+        for row in drift.itertuples():
+            if row.flagged is True or row.flagged is np.True_:
+                text = f"drift across sessions: {row.direction} from {row.first_alarm}"
+                if isinstance(row.shift, float) and np.isfinite(row.shift):
+                    text += f" ({signed(row.shift)})"
+                labels[row.rater_id] = "; ".join(t for t in (labels.get(row.rater_id, ""), text) if t)
     return result.raters["rater_id"].map(labels).fillna("").set_axis(result.raters["rater_id"])
 
 

@@ -26,6 +26,18 @@ from irr.stats.chance_corrected import (
     scott_pi,
     weighted_kappa_from_tables,
 )
+from irr.stats.drift import (
+    ChangepointResult,
+    CusumResult,
+    EwmaResult,
+    PChartResult,
+    ShewhartResult,
+    changepoint_test,
+    cusum,
+    ewma,
+    p_chart,
+    shewhart,
+)
 from irr.stats.icc import ICCResult, icc, icc_table
 from irr.stats.krippendorff import coincidence_matrix, krippendorff_alpha
 from irr.stats.pairwise import pair_tables, pairwise_table
@@ -53,4 +65,14 @@ __all__ += [
     "register_coefficient",
     "coefficient_names",
     "parse_coefficient",
+    "cusum",
+    "ewma",
+    "shewhart",
+    "p_chart",
+    "changepoint_test",
+    "CusumResult",
+    "EwmaResult",
+    "ShewhartResult",
+    "PChartResult",
+    "ChangepointResult",
 ]
