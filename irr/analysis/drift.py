@@ -29,7 +29,8 @@ Detectors (``method``):
 * ``cusum``, ``ewma``, ``shewhart`` (live monitoring): control charts of the standardized
   bias :math:`z_t = (b_t - b_0)/\\sqrt{s_t^2 + s_0^2}` against the rater's baseline
   :math:`b_0` (the first ``baseline_blocks`` blocks), two-sided CUSUM with (k, h), EWMA with
-  (lambda, L), Shewhart limits at L SEs;
+  (lambda, L), Shewhart limits at L SEs, with a p chart of exact agreement against the
+  baseline's ("less accurate" below it);
 * ``exact_drop=X`` (any method): the NAEP-style rule, "exact agreement fell by at least X
   from the opening block".
 
@@ -68,7 +69,7 @@ import pandas as pd
 from irr.analysis.result import AnalysisResult, Section, TableColumns, make_meta
 from irr.analysis.scores import numeric_scores
 from irr.errors import DataError, NotFoundError
-from irr.stats import changepoint_test, cusum, ewma, shewhart
+from irr.stats import changepoint_test, cusum, ewma, p_chart, shewhart
 
 __all__ = ["rater_drift", "DriftResult", "METHODS", "REFERENCES"]
 
@@ -490,6 +491,19 @@ def rater_drift(
         change = np.asarray(chart.first_alarm)
         shifted = change >= 0
         worse = np.zeros(n_raters, dtype=bool)
+        if method == "shewhart":
+            # the p chart of exact agreement against the rater's opening blocks, at the same limit:
+            # a block below it is "less accurate" (unless the bias chart already explains it)
+            hits = np.where(opening, exact_g * n_g, 0.0)
+            p0 = np.nansum(hits, axis=1) / np.nansum(np.where(opening, n_g, 0.0), axis=1)
+            p0 = np.clip(np.where(np.isfinite(p0), p0, 0.5), 1e-3, 1 - 1e-3)
+            agreement = p_chart(
+                np.where(opening, np.nan, exact_g * n_g), np.where(opening, np.nan, n_g), p0=p0, L=float(limit or 0)
+            )
+            low = np.asarray(agreement.alarm, dtype=bool) & (np.asarray(agreement.direction) < 0)
+            worse = low.any(axis=1) & ~shifted
+            change = np.where(shifted, change, np.where(worse, np.argmax(low, axis=1), -1))
+            alarm_grid = alarm_grid | (low & ~shifted[:, None])
         after = np.where(np.isfinite(bias_g) & ~opening, bias_g, np.nan)
         with np.errstate(invalid="ignore"):
             shift = np.nanmean(after, axis=1) - b0

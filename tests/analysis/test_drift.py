@@ -101,16 +101,25 @@ def test_no_drift_raises_no_alarm_beyond_alpha():
     assert any_flag <= 2
 
 
-def test_less_accurate_rater_is_found_by_the_agreement_series():
+@pytest.mark.parametrize("method", ["changepoint", "shewhart"])
+def test_less_accurate_rater_is_found_by_the_agreement_series(method):
+    # changepoint: the change-point test on exact agreement; shewhart: the p chart beside the x-bar chart
     rng = np.random.default_rng(8)
     scores = SIM.simulate_drift(rng, n_raters=20, n_sessions=10, works=20, drifters=0, lenient=0)
     # R01 becomes noisy (no shift in bias) from session 6
     late = (scores["rater_id"] == "R01") & (scores["session_id"] >= "S06")
-    noise = np.random.default_rng(9).choice([-1, 0, 1], size=int(late.sum()), p=[0.35, 0.3, 0.35])
-    scores.loc[late, "score"] = np.clip(scores.loc[late, "score"] + noise, 1, 4)
-    flags = rater_drift(scores, n_sim=1000).flags.set_index("rater_id")
-    assert flags.loc["R01", "flagged"] and "less accurate" in flags.loc["R01", "direction"]
-    assert flags.loc["R01", "accuracy_change"] < -0.15
+    if method == "changepoint":
+        noise = np.random.default_rng(9).choice([-1, 0, 1], size=int(late.sum()), p=[0.35, 0.3, 0.35])
+        scores.loc[late, "score"] = np.clip(scores.loc[late, "score"] + noise, 1, 4)
+    else:  # a chart sees one block at a time: a plainer loss, 2 and 3 swapped (no bias; clipping-free)
+        middle = late & scores["score"].between(2, 3)
+        scores.loc[middle, "score"] = 5 - scores.loc[middle, "score"]
+    flags = rater_drift(scores, n_sim=1000, method=method).flags.set_index("rater_id")
+    assert flags.loc["R01", "flagged"] and flags.loc["R01", "first_alarm"] >= "S06"
+    if method == "changepoint":
+        assert "less accurate" in flags.loc["R01", "direction"] and flags.loc["R01", "accuracy_change"] < -0.15
+    else:
+        assert flags.loc["R01", "direction"] == "less accurate"
     assert flags["flagged"].astype(bool).sum() == 1
 
 
