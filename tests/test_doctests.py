@@ -11,7 +11,7 @@ MODULES = [
     "irr.analysis.agreement", "irr.analysis.calibration", "irr.report.formatting", "irr.report.privacy",
     "irr.report.tables", "irr.report.terminal", "irr.report.agreement",
     "irr.analysis.comparability", "irr.analysis.audit", "irr.analysis.profiles", "irr.report.comparability",
-    "irr.io.auditors", "irr.stats.drift", "irr.analysis.drift", "irr.report.drift",
+    "irr.io.auditors", "irr.stats.drift", "irr.stats.multiplicity", "irr.analysis.drift", "irr.report.drift",
 ]
 
 

@@ -96,6 +96,7 @@ from irr.analysis.profiles import ComparabilityProfile, load_comparability_profi
 from irr.analysis.result import AnalysisResult, Section, TableColumns, make_meta
 from irr.analysis.scores import condition_coded
 from irr.errors import DataError, NotFoundError
+from irr.stats import adjust_pvalues
 
 __all__ = ["compare_districts", "ComparabilityResult", "TOO_FEW", "SMD_DEFINITION", "suppressed_label"]
 
@@ -108,9 +109,12 @@ SMD_DEFINITION = (
 _TRUE = {"1", "true", "yes", "y", "t"}
 
 
+_SUPPRESSED = "suppressed (n < {k})"
+
+
 def suppressed_label(k: int) -> str:
     """The text that replaces a number computed from fewer than ``k`` works in a public report."""
-    return f"suppressed (n < {k})"
+    return _SUPPRESSED.format(k=k)
 
 
 # --------------------------------------------------------------------- sums and their algebra
@@ -312,36 +316,9 @@ def _score_sd(t: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum((var_l + var_a) / 2, 0.0))
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm's (1979) step-down adjusted p-values: max over j <= i of min(1, (m - j + 1) p_(j))."""
-    order = np.argsort(p, kind="stable")
-    m = p.size
-    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = stepped
-    return out
-
-
 def _adjust(p: np.ndarray, eligible: np.ndarray, method: str) -> np.ndarray:
-    """Multiplicity-adjusted p-values over the eligible tests (NaN elsewhere).
-
-    ``holm`` (family-wise error), ``bonferroni``, ``fdr_bh`` (Benjamini & Hochberg 1995, false
-    discovery rate, :func:`scipy.stats.false_discovery_control`) or ``none``.
-    """
-    out = np.full(p.shape, np.nan)
-    ok = eligible & np.isfinite(p)
-    if not ok.any():
-        return out
-    chosen = p[ok]
-    if method == "holm":
-        out[ok] = _holm(chosen)
-    elif method == "bonferroni":
-        out[ok] = np.minimum(1.0, chosen * chosen.size)
-    elif method == "fdr_bh":
-        out[ok] = _st.false_discovery_control(chosen, method="bh")
-    else:
-        out[ok] = chosen
-    return out
+    """Multiplicity-adjusted p-values over the eligible tests (NaN elsewhere)."""
+    return adjust_pvalues(p, method, eligible)
 
 
 # --------------------------------------------------------------------- pairing the scores
@@ -659,7 +636,7 @@ def _equity_table(
 
 # --------------------------------------------------------------------- the result
 def _columns() -> dict[str, TableColumns]:
-    label = suppressed_label(10).replace("10", "{k}")
+    label = _SUPPRESSED
     return {
         "districts": TableColumns(
             counts=("n_works", "n_scores"),

@@ -69,7 +69,7 @@ import pandas as pd
 from irr.analysis.result import AnalysisResult, Section, TableColumns, make_meta
 from irr.analysis.scores import numeric_scores
 from irr.errors import DataError, NotFoundError
-from irr.stats import changepoint_test, cusum, ewma, p_chart, shewhart
+from irr.stats import adjust_pvalues, changepoint_test, cusum, ewma, p_chart, shewhart
 
 __all__ = ["rater_drift", "DriftResult", "METHODS", "REFERENCES"]
 
@@ -87,7 +87,7 @@ def _anchor_truth(rows: pd.DataFrame, bank) -> np.ndarray:
     for task in rows["task_id"].astype(str).unique():
         try:
             anchors = bank.task(task).anchors
-        except Exception:  # a task the bank does not hold has no anchors to compare with
+        except NotFoundError:  # a task the bank does not hold has no anchors to compare with
             continue
         table += [(task, a.id, dim, float(v)) for a in anchors for dim, v in a.scores.items()]
     if not table:
@@ -222,30 +222,8 @@ class DriftResult(AnalysisResult):
         return self.flags[self.flags["flagged"].astype(bool)]
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p, kind="stable")
-    m = p.size
-    out = np.empty(m)
-    out[order] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    return out
-
-
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if not ok.any():
-        return out
-    if method == "holm":
-        out[ok] = _holm(p[ok])
-    elif method in ("bh", "fdr_bh"):
-        from scipy.stats import false_discovery_control
-
-        out[ok] = false_discovery_control(p[ok], method="bh")
-    elif method == "none":
-        out[ok] = p[ok]
-    else:
-        raise DataError(f"multiplicity must be 'holm', 'bh' or 'none', not {method!r}")
-    return out
+    return adjust_pvalues(p, method)
 
 
 def _calibrate_chart(

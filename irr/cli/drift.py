@@ -85,7 +85,7 @@ def drift(
 
     \b
     irr drift --all --out drift/
-    irr drift --session regional-scoring-2026-11 --time timestamp --block 30min --method cusum
+    irr drift --session seacoast-calibration-2026-10 --time timestamp --block 12 --method cusum
     """
     from irr.analysis.drift import rater_drift
     from irr.analysis.provenance import store_provenance

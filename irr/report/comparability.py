@@ -70,54 +70,46 @@ def _keys(table: pd.DataFrame) -> list[str]:
     return [c for c in ("district", "task_id", "dimension") if c in table]
 
 
+def _comparison_cells(table: pd.DataFrame, level: float) -> dict[str, list[str]]:
+    """The text cells a district row and a region row share: sizes, difference, agreement."""
+    return {
+        "works": [count(v) for v in table["n_works"]],
+        "scores": [count(v) for v in table["n_scores"]],
+        f"local - audit [{level:.0%} CI]": [
+            difference_text(v, lo, hi) for v, lo, hi in zip(table["mean_difference"], table["ci_low"], table["ci_high"])
+        ],
+        "SMD": [signed(v) for v in table["smd"]],
+        "exact": [pct(v) for v in table["exact"]],
+        "adjacent": [pct(v) for v in table["adjacent"]],
+        "QWK": [num(v) for v in table["qwk"]],
+        "class. agreement": [pct(v) for v in table["classification_agreement"]],
+        "class. kappa": [num(v) for v in table["classification_kappa"]],
+    }
+
+
+def _frame(table: pd.DataFrame, cells: dict[str, list[str]], keys: Sequence[str]) -> pd.DataFrame:
+    """The cells as a frame, leaving out the columns that would be empty (the keys always stay)."""
+    frame = pd.DataFrame(cells, index=table.index)
+    return frame[[c for c in frame.columns if c in keys or (frame[c] != "").any()]]
+
+
 def district_rows(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Text cells of the district table."""
     keys = _keys(table)
     cells = {k: table[k].astype(str).tolist() for k in keys}
-    cells.update(
-        {
-            "works": [count(v) for v in table["n_works"]],
-            "scores": [count(v) for v in table["n_scores"]],
-            f"local - audit [{level:.0%} CI]": [
-                difference_text(v, lo, hi)
-                for v, lo, hi in zip(table["mean_difference"], table["ci_low"], table["ci_high"])
-            ],
-            "SMD": [signed(v) for v in table["smd"]],
-            "exact": [pct(v) for v in table["exact"]],
-            "adjacent": [pct(v) for v in table["adjacent"]],
-            "QWK": [num(v) for v in table["qwk"]],
-            "class. agreement": [pct(v) for v in table["classification_agreement"]],
-            "class. kappa": [num(v) for v in table["classification_kappa"]],
-            "p (adj.)": [_p(v) for v in table["p_adjusted"]],
-            "finding": table["direction"].astype(str).tolist(),
-        }
-    )
-    frame = pd.DataFrame(cells, index=table.index)
-    return frame[[c for c in frame.columns if c in keys or (frame[c] != "").any()]]
+    cells.update(_comparison_cells(table, level))
+    cells["p (adj.)"] = [_p(v) for v in table["p_adjusted"]]
+    cells["finding"] = table["direction"].astype(str).tolist()
+    return _frame(table, cells, keys)
 
 
 def region_rows(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    keys = [c for c in ("district", "task_id", "dimension") if c in table]
+    """Text cells of the region table."""
+    keys = _keys(table)
     cells = {k: table[k].astype(str).tolist() for k in keys}
-    cells.update(
-        {
-            "districts": [count(v) for v in table["n_districts"]],
-            "works": [count(v) for v in table["n_works"]],
-            "scores": [count(v) for v in table["n_scores"]],
-            f"local - audit [{level:.0%} CI]": [
-                difference_text(v, lo, hi)
-                for v, lo, hi in zip(table["mean_difference"], table["ci_low"], table["ci_high"])
-            ],
-            "SMD": [signed(v) for v in table["smd"]],
-            "exact": [pct(v) for v in table["exact"]],
-            "adjacent": [pct(v) for v in table["adjacent"]],
-            "QWK": [num(v) for v in table["qwk"]],
-            "class. agreement": [pct(v) for v in table["classification_agreement"]],
-            "class. kappa": [num(v) for v in table["classification_kappa"]],
-        }
-    )
-    frame = pd.DataFrame(cells, index=table.index)
-    return frame[[c for c in frame.columns if c in keys or (frame[c] != "").any()]]
+    cells["districts"] = [count(v) for v in table["n_districts"]]
+    cells.update(_comparison_cells(table, level))
+    return _frame(table, cells, keys)
 
 
 def equity_rows(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -139,8 +131,7 @@ def equity_rows(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         "p (adj.)": [_p(v) for v in table["p_adjusted"]],
         "finding": table["direction"].astype(str).tolist(),
     }
-    frame = pd.DataFrame(cells, index=table.index)
-    return frame[[c for c in frame.columns if c == "subgroup" or (frame[c] != "").any()]]
+    return _frame(table, cells, ["subgroup"])
 
 
 def forest_plot(result) -> str:

@@ -40,6 +40,7 @@ from irr.stats.drift import (
 )
 from irr.stats.icc import ICCResult, icc, icc_table
 from irr.stats.krippendorff import coincidence_matrix, krippendorff_alpha
+from irr.stats.multiplicity import MULTIPLICITY_METHODS, adjust_pvalues
 from irr.stats.pairwise import pair_tables, pairwise_table
 from irr.stats.registry import DEFAULT_COEFFICIENTS, coefficient_names, parse_coefficient, register_coefficient
 from irr.stats.tables import agreement_table
@@ -75,4 +76,6 @@ __all__ += [
     "ShewhartResult",
     "PChartResult",
     "ChangepointResult",
+    "adjust_pvalues",
+    "MULTIPLICITY_METHODS",
 ]
