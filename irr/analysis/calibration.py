@@ -450,19 +450,9 @@ def calibrate_session(
 
 
 def _drift_of(store, scores: pd.DataFrame, bank: Bank) -> pd.DataFrame | None:
-    """The session's raters' drift across every session of the store they scored in (``irr drift``),
-    when there are at least three such sessions; None otherwise."""
-    from irr.analysis.drift import rater_drift
+    from irr.analysis.drift import drift_across_sessions
 
-    raters = sorted(scores["rater_id"].astype(str).unique())
-    history = store.scores(bank=bank, rater=raters)
-    if history["session_id"].nunique() < 3:
-        return None
-    try:
-        flags = rater_drift(history, bank).flags
-    except (NotFoundError, DataError):  # no reference to compare with, or too little: no drift to show
-        return None
-    return flags[flags["rater_id"].isin(raters)].reset_index(drop=True)
+    return drift_across_sessions(store, bank, sorted(scores["rater_id"].astype(str).unique()))
 
 
 def _with_drift(result: CalibrationResult, drift: pd.DataFrame) -> CalibrationResult:

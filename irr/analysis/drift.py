@@ -71,7 +71,7 @@ from irr.analysis.scores import numeric_scores
 from irr.errors import DataError, NotFoundError
 from irr.stats import adjust_pvalues, changepoint_test, cusum, ewma, p_chart, shewhart
 
-__all__ = ["rater_drift", "DriftResult", "METHODS", "REFERENCES"]
+__all__ = ["rater_drift", "drift_across_sessions", "DriftResult", "METHODS", "REFERENCES"]
 
 METHODS = ("changepoint", "cusum", "ewma", "shewhart")
 REFERENCES = ("auto", "anchor", "consensus", "others")
@@ -222,6 +222,21 @@ class DriftResult(AnalysisResult):
         return self.flags[self.flags["flagged"].astype(bool)]
 
 
+def drift_across_sessions(store, bank, raters) -> pd.DataFrame | None:
+    """The drift flags of ``raters`` across every session of the store they scored in (``irr drift
+    --all`` restricted to them), when they span at least three sessions; None otherwise (or when
+    there is no reference to compare with).  What the calibration and rater reports link to."""
+    raters = sorted({str(r) for r in raters})
+    history = store.scores(bank=bank, rater=raters)
+    if history.empty or history["session_id"].nunique() < 3:
+        return None
+    try:
+        flags = rater_drift(history, bank).flags
+    except (NotFoundError, DataError):  # no reference to compare with, or too little: no drift to show
+        return None
+    return flags[flags["rater_id"].isin(raters)].reset_index(drop=True)
+
+
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     return adjust_pvalues(p, method)
 
@@ -282,6 +297,7 @@ def rater_drift(
     random_state: int = 0,
     provenance: Mapping[str, Any] | None = None,
     selection: Mapping[str, Any] | None = None,
+    mfrm: bool = False,
 ) -> DriftResult:
     """Which raters changed: bias and agreement by block against each rater's own baseline.
 
@@ -317,6 +333,16 @@ def rater_drift(
     exact_drop : float, optional
         Also flag a rater whose exact agreement in a later block is at least this much below
         the opening block's (NAEP's "decline from the opening block" rule).
+
+    mfrm : bool
+        Also fit the many-facet Rasch model (works x raters x dimensions,
+        :func:`irr.analysis.facets.fit_facets`) and estimate every rater x block interaction with
+        the main effects anchored (FACETS Table 13): table ``mfrm`` (``rater_id, block_label,
+        count, bias, se, t, p, p_adjusted``; positive bias = harsher in that block than the
+        rater's own overall severity), Holm-adjusted (``multiplicity``) across all cells.  A rater
+        with a cell below ``alpha`` is flagged too (direction from the largest |t|, first alarm
+        at the first significant block of that sign).  Every score with a block counts, with or
+        without a reference.
 
     Returns
     -------
@@ -363,6 +389,10 @@ def rater_drift(
     no_time = block_index < 0
     if (judged & no_time).any():
         dropped["score with no timestamp"] = int((judged & no_time).sum())
+    mfrm_rows = ~no_time & (read != "consensus")
+    mfrm_table = (
+        _mfrm_blocks(rows[mfrm_rows], block_index[mfrm_rows], labels, min_block, multiplicity) if mfrm else None
+    )
     judged &= ~no_time
     if not judged.any():
         raise NotFoundError(
@@ -503,6 +533,14 @@ def rater_drift(
         direction,
     )
     label_array = np.asarray(labels, dtype=object)
+    method_text = method + (f" + exact drop >= {exact_drop:g}" if exact_drop is not None else "")
+    if mfrm_table is not None and not mfrm_table.empty:
+        method_text += " + MFRM rater x block"
+        hit = _mfrm_alarms(mfrm_table, np.asarray(raters, dtype=object), alpha, list(labels))
+        new = hit["flag"] & ~(shifted | worse)
+        direction = np.where(new, hit["direction"], direction)
+        change = np.where(new, hit["first"], change)
+        shifted = shifted | new
     pairs = pd.DataFrame({"r": rater_codes, "k": kind}).drop_duplicates().sort_values(["r", "k"])
     kinds = pairs.groupby("r")["k"].agg(", ".join)  # a few rows per rater: the distinct kinds
     flags = pd.DataFrame(
@@ -516,7 +554,7 @@ def rater_drift(
             "ci_high": shift_high,
             "p_value": p_value,
             "p_adjusted": p_adj,
-            "method": method + (f" + exact drop >= {exact_drop:g}" if exact_drop is not None else ""),
+            "method": method_text,
             "n_blocks": np.isfinite(bias_g).sum(axis=1),
             "n_scores": np.bincount(rater_codes, minlength=n_raters),
             "baseline_bias": b0,
@@ -568,6 +606,7 @@ def rater_drift(
             "n_sim": n_sim,
             "random_state": random_state,
             "selection": dict(selection or {}),
+            "mfrm": bool(mfrm),
         },
         dropped=dropped,
         blocks=labels,
@@ -577,11 +616,67 @@ def rater_drift(
         "flags": TableColumns(counts=("n_scores",), support="n_scores", fixed=("n_blocks",), drop_when_anonymized=()),
         "series": TableColumns(counts=("n",), support="n", fixed=("block",), drop_when_anonymized=()),
     }
+    tables = {"flags": flags.reset_index(drop=True), "series": series}
+    sections = [Section("flags", "Raters", ("flags",)), Section("series", "By block", ("series",))]
+    if mfrm_table is not None:
+        tables["mfrm"] = mfrm_table
+        sections.append(Section("mfrm", "Rater x block interactions (many-facet Rasch)", ("mfrm",)))
+        columns["mfrm"] = TableColumns(
+            counts=("count",), support="count", drop_when_anonymized=(), suppressed_label="suppressed (n < {k})"
+        )
     return DriftResult(
         kind="drift",
         title="Rater drift",
-        tables={"flags": flags.reset_index(drop=True), "series": series},
+        tables=tables,
         meta=meta,
-        sections=(Section("flags", "Raters", ("flags",)), Section("series", "By block", ("series",))),
+        sections=tuple(sections),
         columns=columns,
     )
+
+
+def _mfrm_blocks(rows: pd.DataFrame, block_index: np.ndarray, labels, min_block: int, multiplicity: str):
+    """Rater x block interactions of the many-facet Rasch model (FACETS Table 13) on the drift data."""
+    from irr.analysis.facets import fit_facets
+
+    task = rows["task_id"].astype(str).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "work_id": task + " / " + rows["work_id"].astype(str).to_numpy(),
+            "rater_id": rows["rater_id"].astype(str).to_numpy(),
+            "dimension": task + " / " + rows["dimension"].astype(str).to_numpy(),
+            "score": rows["score"].to_numpy(),
+            "block_label": np.asarray(labels, dtype=object)[block_index],
+        }
+    )
+    ranges = frame.groupby("dimension")["score"].agg(["min", "max"]).drop_duplicates()
+    model = "partial_credit" if len(ranges) > 1 else "rating_scale"
+    fit = fit_facets(frame, model=model, bias=(), correct_bias=False, severity_logits=None)
+    table = fit.bias("rater_id", "block_label", min_count=min_block, multiplicity=multiplicity)
+    order = {label: i for i, label in enumerate(labels)}
+    table = table.assign(_order=table["block_label"].map(order)).sort_values(["rater_id", "_order"], kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def _mfrm_alarms(table: pd.DataFrame, raters: np.ndarray, alpha: float, labels: list) -> dict[str, np.ndarray]:
+    """Per rater: any significant rater x block cell, the way the rater moved and the first such block.
+
+    A block's bias is relative to the rater's own overall severity, so a rater who turned lenient
+    shows harsh early blocks *and* lenient late ones: the direction is the sign of the weighted
+    trend of the bias over the blocks, the first alarm the first significant block on that side.
+    """
+    order = {label: i for i, label in enumerate(labels)}
+    usable = table[np.isfinite(table["bias"]) & np.isfinite(table["se"]) & (table["se"] > 0)]
+    usable = usable.assign(o=usable["block_label"].map(order).astype(float), w=1.0 / usable["se"] ** 2)
+    g = usable.groupby("rater_id")
+    sw = g["w"].sum()
+    mo = (usable["w"] * usable["o"]).groupby(usable["rater_id"]).sum() / sw
+    mb = (usable["w"] * usable["bias"]).groupby(usable["rater_id"]).sum() / sw
+    do = usable["o"] - usable["rater_id"].map(mo)
+    trend = (usable["w"] * do * (usable["bias"] - usable["rater_id"].map(mb))).groupby(usable["rater_id"]).sum()
+    sig = usable[usable["p_adjusted"] < alpha]
+    sig = sig[np.sign(sig["bias"]).to_numpy() == np.sign(sig["rater_id"].map(trend)).to_numpy()]
+    earliest = sig.groupby("rater_id")["o"].min()
+    flag = np.isin(raters, earliest.index.to_numpy())
+    direction = np.where(flag, np.where(pd.Series(raters).map(trend).to_numpy(float) > 0, "severe", "lenient"), "")
+    first = pd.Series(raters).map(earliest).fillna(-1).to_numpy().astype(int)
+    return {"flag": flag, "direction": direction.astype(object), "first": first}

@@ -64,6 +64,8 @@ class TableColumns:
     records  the table lists individual scores (left out of suppressed reports)
     suppressed_label  text for every suppressed cell, with ``{k}`` for the minimum (e.g.
              ``"suppressed (n < {k})"``); empty: counts show as ``"<k"`` and other numbers are blanked
+    texts    text columns derived from the row's numbers (a flag that quotes a measure): blanked
+             (or given the label) with the row's numbers
     """
 
     counts: tuple[str, ...] = ()
@@ -74,6 +76,7 @@ class TableColumns:
     drop_when_anonymized: tuple[str, ...] = ("rater_district",)
     records: bool = False
     suppressed_label: str = ""
+    texts: tuple[str, ...] = ()
 
 
 def _frozen(mapping: Mapping | None) -> Mapping:

@@ -56,6 +56,11 @@ from irr.cli.store import STORE_OPTION, open_existing_store, require_session
     type=click.FloatRange(0, 1),
     help="Also flag exact agreement this far below the opening block (e.g. 0.1).",
 )
+@click.option(
+    "--mfrm",
+    is_flag=True,
+    help="Also estimate the many-facet Rasch rater x block interactions (FACETS Table 13) and flag on them.",
+)
 @report_options("terminal,html,csv,json", "Folder for the report and tables (default ./drift).")
 @BANK_OPTION
 @STORE_OPTION
@@ -72,6 +77,7 @@ def drift(
     multiplicity,
     min_block,
     exact_drop,
+    mfrm,
     output,
     bank_dir,
     store_path,
@@ -113,6 +119,7 @@ def drift(
         multiplicity=multiplicity,
         min_block=min_block,
         exact_drop=exact_drop,
+        mfrm=mfrm,
         provenance=provenance,
         selection={"session": list(sessions) or "all", "task": task, "rater": list(raters)},
     )

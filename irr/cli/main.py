@@ -85,6 +85,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "audit": ("irr.cli.audit", "audit_group", "Plan district peer-review audits (the sample to rescore)."),
     "drift": ("irr.cli.drift", "drift", "Rater drift: which raters changed over the season or within a scoring day."),
+    "raters": (
+        "irr.cli.raters",
+        "raters",
+        "Rater measurement: who is harsh, who is erratic, whose scores are too predictable.",
+    ),
     "demo": (
         "irr.cli.analysis",
         "demo",

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from irr.report.formatting import count, is_missing, pct, signed
+from irr.report.formatting import count, is_missing, num, pct, signed
 from irr.report.html import render_page
 from irr.report.plots import numeric, pyplot, svg
 from irr.report.terminal import text_table
@@ -160,6 +160,37 @@ def _methods(result) -> list[str]:
             else []
         ),
         f"Blocks with fewer than {p['min_block']} compared scores are left out of the tests.",
+        *(
+            [
+                "Also: the many-facet Rasch model (works x raters x dimensions, joint maximum likelihood) with every "
+                "rater x block interaction estimated with the main effects anchored (FACETS Table 13; positive = "
+                f"harsher in that block than the rater's own severity), {p['multiplicity']} across all cells; "
+                "a rater with a significant cell is flagged, the direction from the trend of the block biases."
+            ]
+            if p.get("mfrm")
+            else []
+        ),
+    ]
+
+
+def mfrm_rows(result) -> list[dict]:
+    """The significant rater x block interactions, largest |t| first (empty without --mfrm)."""
+    table = result.tables.get("mfrm")
+    if table is None or table.empty:
+        return []
+    alpha = result.meta["parameters"]["alpha"]
+    hits = table[table["p_adjusted"] < alpha]
+    hits = hits.reindex(hits["t"].abs().sort_values(ascending=False).index)
+    return [
+        {
+            "rater_id": row.rater_id,
+            "block": row.block_label,
+            "ratings": int(row.count),
+            "bias (logits)": signed(row.bias),
+            "t": num(row.t),
+            "p (adjusted)": num(row.p_adjusted, 3),
+        }
+        for row in hits.itertuples()
     ]
 
 
@@ -194,6 +225,7 @@ def html(result, table_formats: Sequence[str] = ("CSV", "JSON")) -> str:
         flags={"columns": list(rows.columns), "rows": rows.to_dict("records")},
         right=set(RIGHT) | {f"shift [{result.level:.0%} CI]"},
         methods=_methods(result),
+        mfrm=mfrm_rows(result),
         footer_items=[("method", result.meta["parameters"]["method"]), ("time", result.meta["parameters"]["time"])],
         table_formats=table_formats,
         pct=pct,

@@ -127,6 +127,9 @@ def _suppress_table(table: pd.DataFrame, spec, k: int) -> pd.DataFrame:
                 out[col] = out[col].where(~small_row, np.nan)
             else:  # integers and flags: no NaN of their own
                 out[col] = out[col].astype(object).where(~small_row, None)
+        for col in spec.texts:  # words that quote the row's numbers go with them
+            if col in out:
+                out[col] = out[col].astype(object).where(~small_row, label)
     for col in spec.count_texts:
         if col in out:
             out[col] = out[col].map(lambda text: _suppress_counts_in_text(text, k))

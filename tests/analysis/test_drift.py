@@ -29,8 +29,18 @@ def test_leave_one_out_reference_and_bias_by_block():
     for s, extra in (("s1", 0), ("s2", 1)):
         for w in range(6):
             for r, bump in (("R1", 0), ("R2", extra)):
-                rows.append(dict(session_id=s, session_date=s, rater_id=r, work_id=f"{s}{w}", task_id="t",
-                                 dimension="d", score=2 + bump, read_type="first"))
+                rows.append(
+                    dict(
+                        session_id=s,
+                        session_date=s,
+                        rater_id=r,
+                        work_id=f"{s}{w}",
+                        task_id="t",
+                        dimension="d",
+                        score=2 + bump,
+                        read_type="first",
+                    )
+                )
     result = rater_drift(pd.DataFrame(rows), min_block=1, n_sim=200)
     series = result.series.set_index(["rater_id", "block_label"])
     assert series.loc[("R2", "s1"), "bias"] == 0 and series.loc[("R2", "s2"), "bias"] == 1
@@ -44,14 +54,48 @@ def test_anchor_reference_comes_first_and_consensus_reads_are_references():
 
     bank = load_bank()
     anchor = bank.task("ela-g8-argument").anchors[0]
-    rows = [dict(session_id="s1", session_date="2026-01-01", rater_id="R1", work_id=anchor.id,
-                 task_id="ela-g8-argument", dimension="claim", score=anchor.scores["claim"] + 1, read_type="first"),
-            dict(session_id="s1", session_date="2026-01-01", rater_id="R2", work_id=anchor.id,
-                 task_id="ela-g8-argument", dimension="claim", score=anchor.scores["claim"], read_type="first"),
-            dict(session_id="s1", session_date="2026-01-01", rater_id="R1", work_id="W9",
-                 task_id="ela-g8-argument", dimension="claim", score=3, read_type="first"),
-            dict(session_id="s1", session_date="2026-01-01", rater_id="P", work_id="W9",
-                 task_id="ela-g8-argument", dimension="claim", score=2, read_type="consensus")]
+    rows = [
+        dict(
+            session_id="s1",
+            session_date="2026-01-01",
+            rater_id="R1",
+            work_id=anchor.id,
+            task_id="ela-g8-argument",
+            dimension="claim",
+            score=anchor.scores["claim"] + 1,
+            read_type="first",
+        ),
+        dict(
+            session_id="s1",
+            session_date="2026-01-01",
+            rater_id="R2",
+            work_id=anchor.id,
+            task_id="ela-g8-argument",
+            dimension="claim",
+            score=anchor.scores["claim"],
+            read_type="first",
+        ),
+        dict(
+            session_id="s1",
+            session_date="2026-01-01",
+            rater_id="R1",
+            work_id="W9",
+            task_id="ela-g8-argument",
+            dimension="claim",
+            score=3,
+            read_type="first",
+        ),
+        dict(
+            session_id="s1",
+            session_date="2026-01-01",
+            rater_id="P",
+            work_id="W9",
+            task_id="ela-g8-argument",
+            dimension="claim",
+            score=2,
+            read_type="consensus",
+        ),
+    ]
     result = rater_drift(pd.DataFrame(rows), bank, min_block=1, n_sim=100)
     series = result.series.set_index("rater_id")
     # R1: +1 on the anchor (its consensus, not R2's read) and +1 against the consensus read of W9
@@ -125,8 +169,9 @@ def test_less_accurate_rater_is_found_by_the_agreement_series(method):
 
 @pytest.mark.parametrize("method", ["cusum", "ewma", "shewhart"])
 def test_control_charts_alarm_on_a_drifter_after_the_change(method):
-    scores = SIM.simulate_drift(np.random.default_rng(3), n_raters=20, n_sessions=12, works=25, drifters=1,
-                                lenient=1, shift=0.5)
+    scores = SIM.simulate_drift(
+        np.random.default_rng(3), n_raters=20, n_sessions=12, works=25, drifters=1, lenient=1, shift=0.5
+    )
     result = rater_drift(scores, method=method)
     flags = result.flags.set_index("rater_id")
     assert flags.loc["R01", "flagged"] and flags.loc["R01", "first_alarm"] >= "S07"
@@ -141,9 +186,36 @@ def test_control_charts_alarm_on_a_drifter_after_the_change(method):
         assert series["upper_limit"].notna().any()
 
 
+def test_mfrm_rater_by_block_interaction_finds_the_drifter():
+    """Optional MFRM rater x block term (FACETS Table 13 on blocks): a rater who turned lenient at S05
+    has harsh early and lenient late blocks relative to the rater's own severity; null data: none."""
+    from irr.analysis.drift import _mfrm_alarms
+
+    scores = SIM.simulate_drift(
+        np.random.default_rng(1), n_raters=12, n_sessions=8, works=30, drifters=2, lenient=2, shift=1.0, start=5
+    )
+    result = rater_drift(scores, reference="others", mfrm=True)
+    table = result.tables["mfrm"]
+    late = table[(table["rater_id"] == "R01") & (table["block_label"] >= "S05")]
+    assert (late["bias"] < 0).all() and (late["p_adjusted"] < 0.05).any()
+    raters = np.array(sorted(scores["rater_id"].unique()), dtype=object)
+    alarms = _mfrm_alarms(table, raters, 0.05, result.meta["blocks"])
+    hit = dict(zip(raters[alarms["flag"]], alarms["direction"][alarms["flag"]]))
+    assert hit.get("R01") == "lenient" and hit.get("R02") == "lenient"
+    assert result.meta["blocks"][alarms["first"][0]] == "S05"
+    assert "MFRM rater x block" in result.flags["method"].iloc[0]
+    null = SIM.simulate_drift(
+        np.random.default_rng(2), n_raters=12, n_sessions=8, works=30, drifters=2, lenient=2, shift=0.0, start=5
+    )
+    quiet = rater_drift(null, reference="others", mfrm=True)
+    assert (quiet.tables["mfrm"]["p_adjusted"].dropna() >= 0.05).all()
+    assert not quiet.flags["flagged"].any()
+
+
 def test_exact_drop_rule():
-    scores = SIM.simulate_drift(np.random.default_rng(4), n_raters=10, n_sessions=6, works=20, drifters=1,
-                                lenient=0, shift=0.8, start=4)
+    scores = SIM.simulate_drift(
+        np.random.default_rng(4), n_raters=10, n_sessions=6, works=20, drifters=1, lenient=0, shift=0.8, start=4
+    )
     flags = rater_drift(scores, exact_drop=0.15, n_sim=500).flags.set_index("rater_id")
     assert "exact drop >= 0.15" in flags.loc["R01", "method"]
     assert flags.loc["R01", "flagged"] and flags.loc["R01", "first_alarm"] in ("S04", "S05")
@@ -177,16 +249,26 @@ def test_bad_input():
 def test_irr_drift_command(tmp_path):
     from irr.cli.main import cli
 
-    scores = SIM.simulate_drift(np.random.default_rng(1), n_raters=8, n_sessions=5, works=20, drifters=1,
-                                lenient=1, shift=0.8, start=3)
+    scores = SIM.simulate_drift(
+        np.random.default_rng(1), n_raters=8, n_sessions=5, works=20, drifters=1, lenient=1, shift=0.8, start=3
+    )
     runner = CliRunner()
     store = str(tmp_path / "s.sqlite")
     for session, part in scores.groupby("session_id"):
         date = part["session_date"].iloc[0]
         (tmp_path / f"{session}.yaml").write_text(f"id: {session}\nkind: regional_scoring\ndate: '{date}'\n")
         part.drop(columns=["session_id", "session_date"]).to_csv(tmp_path / f"{session}.csv", index=False)
-        result = runner.invoke(cli, ["ingest", str(tmp_path / f"{session}.csv"), "--session",
-                                     str(tmp_path / f"{session}.yaml"), "--store", store])
+        result = runner.invoke(
+            cli,
+            [
+                "ingest",
+                str(tmp_path / f"{session}.csv"),
+                "--session",
+                str(tmp_path / f"{session}.yaml"),
+                "--store",
+                store,
+            ],
+        )
         assert result.exit_code == 0, result.output
     out = tmp_path / "drift"
     result = runner.invoke(cli, ["drift", "--all", "--store", store, "--out", str(out)])
@@ -211,21 +293,35 @@ def test_calibration_report_shows_the_raters_drift_across_sessions(tmp_path):
     from irr.report.render import render_terminal
 
     bank = irr.load_bank()
-    scores = SIM.simulate_drift(np.random.default_rng(1), n_raters=20, n_sessions=6, works=20, drifters=1,
-                                lenient=1, shift=0.6, start=4)
+    scores = SIM.simulate_drift(
+        np.random.default_rng(1), n_raters=20, n_sessions=6, works=20, drifters=1, lenient=1, shift=0.6, start=4
+    )
     room = pd.concat([pd.read_csv(f) for f in sorted((ROOT / "examples" / "calibration").glob("*.csv"))])
     room = room[room["rater_id"] <= "T20"].assign(rater_id=lambda f: "R" + f["rater_id"].str[1:])
     with irr.Store(tmp_path / "s.sqlite") as store:
         for session, part in scores.groupby("session_id"):
             part.drop(columns=["session_id", "session_date"]).to_csv(tmp_path / f"{session}.csv", index=False)
-            ingest(store, tmp_path / f"{session}.csv",
-                   {"id": session, "kind": "regional_scoring", "date": part["session_date"].iloc[0]}, bank=bank)
+            ingest(
+                store,
+                tmp_path / f"{session}.csv",
+                {"id": session, "kind": "regional_scoring", "date": part["session_date"].iloc[0]},
+                bank=bank,
+            )
         room.to_csv(tmp_path / "room.csv", index=False)
         ingest(store, tmp_path / "room.csv", {"id": "cal", "kind": "calibration", "date": "2026-10-20"}, bank=bank)
         [result] = calibrate_session(store, "cal", bank, "pace")
     drift = result.tables["drift"].set_index("rater_id")
     assert set(drift.index) == set(room["rater_id"]) and drift.loc["R01", "flagged"]
     assert "drift across sessions: lenient from S0" in render_terminal(result)
+    # the rater report (irr raters) on one of the sessions links to the same drift
+    from irr.cli.main import cli
+
+    run = CliRunner().invoke(
+        cli, ["raters", "--session", "S03", "--store", str(tmp_path / "s.sqlite"), "--format", "terminal"]
+    )
+    assert run.exit_code == 0, run.output
+    line = next(row for row in run.output.splitlines() if row.startswith("R01 "))
+    assert "lenient from S0" in line
     # a store with the calibration session alone has no drift table
     with irr.Store(tmp_path / "alone.sqlite") as store:
         ingest(store, tmp_path / "room.csv", {"id": "cal", "kind": "calibration", "date": "2026-10-20"}, bank=bank)

@@ -94,3 +94,40 @@ def test_comparability_report_renders_in_chromium(comparability_report):
         # the forest plot names the small district but draws no interval for it
         assert "Monadnock Regional SD" in forest.inner_html() and "suppressed (n &lt; 10)" in forest.inner_html()
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def facets_report(tmp_path_factory) -> Path:
+    """The rater measurement report of the calibration example, with a hostile rater id."""
+    from irr.analysis.facets import fit_facets
+
+    scores = pd.concat([pd.read_csv(f) for f in sorted(EXAMPLES.glob("*.csv"))])
+    scores.loc[scores["rater_id"] == "T11", "rater_id"] = HOSTILE  # T11 is the planted harsh rater
+    result = fit_facets(scores, correct_bias=False)  # uncorrected: the page, not the estimates, is tested
+    out = tmp_path_factory.mktemp("facets")
+    return write_report(result, out)["html"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_facets_report_renders_in_chromium(facets_report):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page()
+        errors, dialogs = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(facets_report.as_uri())
+        page.wait_for_load_state("load")
+        assert errors == [] and dialogs == [] and page.query_selector_all("script") == []
+        [wright] = page.query_selector_all("#fig-wright svg")
+        box = wright.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 200
+        assert HOSTILE in wright.inner_html().replace("&lt;", "<").replace("&gt;", ">")  # a label, as text
+        body = page.inner_text("body")
+        assert HOSTILE in body  # the rater id shown as text in the tables
+        assert "harsh: +" in body and "misfit: mean-square" in body and "Rasch-kappa" in body
+        assert "Separation and reliability" in body and "Methods" in body
+        browser.close()
