@@ -221,6 +221,15 @@ def _agreement_tables(fitted: _Fitted, rater_facet: int):
     return per_pair, obs, exp, overall
 
 
+def _shown(value: float, bound: float) -> str:
+    """The value with enough digits not to read as the bound it crossed (0.497 is not "0.50 < 0.5")."""
+    for digits in (2, 3, 4):
+        text = f"{value:.{digits}f}"
+        if float(text) != bound:
+            return text
+    return f"{value:.6f}"
+
+
 def _flag(infit, outfit, measure, joint_se, centre, fit_range, severity_logits, facet_index, level_z):
     """The rule that flagged each element ('' when none), misfit first."""
     lo, hi = fit_range
@@ -229,8 +238,10 @@ def _flag(infit, outfit, measure, joint_se, centre, fit_range, severity_logits, 
     least = np.fmin(infit, outfit)
     misfit = worst > hi
     over = least < lo
-    out[over] = [f"overfit: mean-square {v:.2f} < {lo:g} (too predictable, e.g. central tendency)" for v in least[over]]
-    out[misfit] = [f"misfit: mean-square {v:.2f} > {hi:g} (erratic)" for v in worst[misfit]]
+    out[over] = [
+        f"overfit: mean-square {_shown(v, lo)} < {lo:g} (too predictable, e.g. central tendency)" for v in least[over]
+    ]
+    out[misfit] = [f"misfit: mean-square {_shown(v, hi)} > {hi:g} (erratic)" for v in worst[misfit]]
     if facet_index > 0 and severity_logits is not None:
         diff = measure - centre
         sig = np.abs(diff) > level_z * np.nan_to_num(joint_se, nan=np.inf)
@@ -558,6 +569,17 @@ def _bias_table(fitted: _Fitted, facet_a: str, facet_b: str, min_count: int, mul
     return table[_bias_columns(facet_a, facet_b)]
 
 
+def bias_chi_square(table: pd.DataFrame) -> dict[str, float]:
+    """FACETS' fixed (all = 0) chi-square of a bias table: the sum of squared t over the cells shown
+    (not suppressed, not extreme), on as many d.f."""
+    from scipy import stats as st
+
+    usable = table[(table["status"] == "") & np.isfinite(table["t"].astype(float))]
+    chi2 = float((usable["t"].astype(float) ** 2).sum())
+    df = int(len(usable))
+    return {"chi2": chi2, "df": df, "p": float(st.chi2.sf(chi2, df)) if df else float("nan")}
+
+
 def _contrast_table(bias: pd.DataFrame, facet_a: str, facet_b: str, multiplicity: str) -> pd.DataFrame:
     usable = bias[(bias["status"] == "") & bias["se"].notna()]
     pairs = usable.merge(usable, on=facet_a, suffixes=("_1", "_2"))
@@ -661,6 +683,18 @@ def _subset_error(err: DisconnectedDesignError, facets, labels) -> FacetsDesignE
             f"{facets[2] if len(facets) > 2 else 'element'}), or leave one of the confounded facets out"
         )
     return FacetsDesignError(message, named)
+
+
+def _named_notes(fit, facets: Sequence[str]) -> list[str]:
+    """The fit's notes, the bias correction's factors named by facet."""
+    out = [n for n in fit.notes if not n.startswith("JMLE bias corrected")]
+    if fit.bias_factor:
+        named = ", ".join(f"{f} / {b:.3f}" for f, b in zip(facets[1:], fit.bias_factor[:-1]))
+        out.append(
+            f"JMLE bias corrected (parametric-bootstrap calibration): measures of {named}, thresholds / "
+            f"{fit.bias_factor[-1]:.3f}; the {facets[0]} measures re-estimated with those anchored"
+        )
+    return out
 
 
 def fit_facets(
@@ -802,10 +836,12 @@ def fit_facets(
     if bias is None:
         bias = [(facets[1], facets[2])] if len(facets) >= 3 else []
     bias_pairs = [tuple(p) for p in bias]
+    fixed_chi2 = {}
     for a, b in bias_pairs:
         table = _bias_table(fitted, a, b, min_count, multiplicity, level)
         tables[f"bias_{a}_x_{b}"] = table
         tables[f"contrast_{a}_x_{b}"] = _contrast_table(table, a, b, multiplicity)
+        fixed_chi2[f"bias_{a}_x_{b}"] = bias_chi_square(table)
     extreme_counts = {facets[f]: int((fit.extreme[f] != 0).sum()) for f in range(len(facets))}
     meta = make_meta(
         analysis="facets",
@@ -837,7 +873,8 @@ def fit_facets(
         n_ratings=int(len(x)),
         extreme=extreme_counts,
         rater_agreement=overall,
-        notes=[*notes, *fit.notes],
+        bias_fixed_chi2=fixed_chi2,
+        notes=[*notes, *_named_notes(fit, facets)],
     )
     sections = [
         Section("raters", f"Measures: {facets[1]}", (f"measures_{facets[1]}",)),

@@ -94,7 +94,8 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]] | None:
     "extra",
     multiple=True,
     metavar="COLUMN",
-    help="Another facet (repeat), e.g. session_id or rater_district: measured, centred, oriented like the raters.",
+    help="Another facet (repeat), oriented like the raters, e.g. session_id when works are read in several "
+    "sessions (a facet nested in the works or the raters cannot be told apart from them: an error says so).",
 )
 @click.option(
     "--min-count",

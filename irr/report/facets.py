@@ -234,9 +234,16 @@ def _bias_summary(result, a: str, b: str) -> str:
     alpha = 1 - result.level
     significant = int((numeric(table["p_adjusted"]) < alpha).sum())
     p = result.meta["parameters"]
+    fixed = (result.meta.get("bias_fixed_chi2") or {}).get(f"bias_{a}_x_{b}")
+    chi = (
+        f"; fixed (all = 0) chi-square {fixed['chi2']:.1f}, df {fixed['df']}, p {_p_text(fixed['p'])}"
+        if fixed and fixed["df"]
+        else ""
+    )
     return (
         f"Bias {a} x {b}: {len(table)} cells, {significant} with {p['multiplicity']}-adjusted p < {alpha:.2g}"
         + (f", {small} with fewer than {p['min_count']} ratings suppressed" if small else "")
+        + chi
         + "; bias > 0: scored lower than expected (harsher on that cell), in logits"
     )
 

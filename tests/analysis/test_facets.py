@@ -209,3 +209,43 @@ def test_unused_score_point_is_noted():
     assert any("never used" in n for n in result.meta["notes"])
     with pytest.raises(DataError, match="not among the categories"):
         fit_facets(scores, categories=[1, 2, 3], correct_bias=False)
+
+
+def _expected_score(eta: float, thresholds, values) -> float:
+    """Rating-scale expected score, written out: P_k proportional to exp(k * eta - tau_1 - ... - tau_k)."""
+    import math
+
+    numerators = [math.exp(k * eta - sum(thresholds[:k])) for k in range(len(thresholds) + 1)]
+    total = sum(numerators)
+    return sum(v * n / total for v, n in zip(values, numerators))
+
+
+def test_fair_average_and_bias_by_hand():
+    """Fair-M average (Linacre: the element's measure, every other facet at its mean) and a Table 13 bias
+    size (sum of residuals = 0 with the main effects anchored), computed with plain arithmetic."""
+    scores, _ = sim.simulate_facets(150, 5, seed=12, link_works=5)
+    result = fit_facets(scores, correct_bias=False, bias=[("rater_id", "dimension")])
+    works, raters, dims = (result.measures(f) for f in ("work_id", "rater_id", "dimension"))
+    taus = result.categories["threshold"].dropna().tolist()
+    values = result.categories["score"].tolist()
+    mean_work = works.loc[works["status"] == "", "measure"].mean()
+    for rater in ("R00", "R03"):
+        eta = mean_work - raters.loc[rater, "measure"] - dims["measure"].mean()
+        assert raters.loc[rater, "fair_average"] == pytest.approx(_expected_score(eta, taus, values), abs=1e-9)
+    # the bias of R01 on claim: bisect sum(x - E(eta - b)) = 0 over its ratings
+    cell = scores[(scores["rater_id"] == "R01") & (scores["dimension"] == "claim")]
+    eta = cell["work_id"].map(works["measure"]).to_numpy() - raters.loc["R01", "measure"] - dims.loc["claim", "measure"]
+    observed = cell["score"].sum()
+
+    def residual(b: float) -> float:
+        return observed - sum(_expected_score(e - b, taus, values) for e in eta)
+
+    low, high = -5.0, 5.0
+    for _ in range(80):
+        mid = (low + high) / 2
+        low, high = (mid, high) if residual(mid) < 0 else (low, mid)
+    table = result.tables["bias_rater_id_x_dimension"]
+    row = table[(table["rater_id"] == "R01") & (table["dimension"] == "claim")].iloc[0]
+    assert row["bias"] == pytest.approx((low + high) / 2, abs=1e-6)
+    assert row["count"] == len(cell) and row["observed"] == pytest.approx(cell["score"].mean())
+    assert row["obs_minus_exp"] == pytest.approx(residual(0.0) / len(cell), abs=1e-9)
