@@ -90,6 +90,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "raters",
         "Rater measurement: who is harsh, who is erratic, whose scores are too predictable.",
     ),
+    "gstudy": (
+        "irr.cli.gstudy",
+        "gstudy",
+        "Generalizability study: variance components, G and phi, and how many tasks and raters a score needs.",
+    ),
     "demo": (
         "irr.cli.analysis",
         "demo",

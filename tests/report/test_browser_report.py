@@ -131,3 +131,44 @@ def test_facets_report_renders_in_chromium(facets_report):
         assert "harsh: +" in body and "misfit: mean-square" in body and "Rasch-kappa" in body
         assert "Separation and reliability" in body and "Methods" in body
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def gstudy_report(tmp_path_factory) -> Path:
+    """The generalizability study of the regional example: works x raters x dimensions, a cut score."""
+    from irr.analysis.gstudy import g_study
+
+    scores = pd.read_csv(EXAMPLES.parent / "regional_scoring" / "scores.csv")
+    result = g_study(scores, object="work_id", facets=("rater_id", "dimension"), n_resamples=50)
+    cut = pd.DataFrame({"cut": [2.5], "phi_lambda": [result.phi_lambda(2.5)]})
+    result = result.with_tables({**result.tables, "phi_lambda": cut})
+    out = tmp_path_factory.mktemp("gstudy")
+    return write_report(result, out)["html"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_gstudy_report_renders_in_chromium(gstudy_report):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page()
+        errors, dialogs = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(gstudy_report.as_uri())
+        page.wait_for_load_state("load")
+        assert errors == [] and dialogs == [] and page.query_selector_all("script") == []
+        [plot] = page.query_selector_all("#fig-dstudy svg")
+        box = plot.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 150
+        assert "target 0.80" in plot.inner_html() and "number of raters" in plot.inner_html()
+        assert "number of dimensions" in plot.inner_html()  # the legend: one line per number of dimensions
+        body = page.inner_text("body")
+        assert "Variance components" in body and "work_id x rater_id x dimension" in body
+        assert "Φ(λ) at λ = 2.5" in body and "Smallest design with Φ >= 0.80" in body
+        assert "Brennan" in body and "Cronbach" in body and "Methods" in body
+        bars = page.query_selector_all("#components .bar")
+        assert len(bars) == 7 and bars[0].bounding_box()["width"] > bars[2].bounding_box()["width"]
+        browser.close()
