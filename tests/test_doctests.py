@@ -12,7 +12,7 @@ MODULES = [
     "irr.report.tables", "irr.report.terminal", "irr.report.agreement",
     "irr.analysis.comparability", "irr.analysis.audit", "irr.analysis.profiles", "irr.report.comparability",
     "irr.io.auditors", "irr.stats.drift", "irr.stats.multiplicity", "irr.analysis.drift", "irr.report.drift",
-    "irr.stats.facets", "irr.analysis.facets", "irr.report.facets", "irr.stats.gtheory", "irr.analysis.gstudy", "irr.report.gstudy",
+    "irr.stats.facets", "irr.analysis.facets", "irr.report.facets", "irr.stats.gtheory", "irr.analysis.gstudy", "irr.report.gstudy", "irr.web.security", "irr.web.app",
 ]
 
 

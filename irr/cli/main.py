@@ -95,6 +95,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "gstudy",
         "Generalizability study: variance components, G and phi, and how many tasks and raters a score needs.",
     ),
+    "serve": (
+        "irr.cli.serve",
+        "serve",
+        "Web application: the task bank, the store's sessions and their reports, in a browser.",
+    ),
     "demo": (
         "irr.cli.analysis",
         "demo",

@@ -28,6 +28,11 @@ class AnchorPaper(BaseModel):
     )
     role: Literal["anchor", "practice", "calibration", "qualifying", "validity"]
     annotation: str = Field(min_length=1, description="Why the panel gave these scores.")
+    document: Optional[str] = Field(
+        default=None,
+        description="The paper itself (a PDF or image), as a path relative to the bank folder, e.g. "
+        "'anchors/ela-g8-argument/A1.pdf'; `irr serve` shows it when the file is there.",
+    )
 
 
 class Task(BaseModel):

@@ -176,6 +176,10 @@ def test_every_command_answers_bad_arguments_with_a_message(places, tmp_path, mo
     monkeypatch.chdir(tmp_path)                         # commands that write by default write here
     monkeypatch.delenv("IRR_DEBUG", raising=False)
     monkeypatch.delenv("IRR_STORE", raising=False)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)  # irr serve checks its options, then would serve forever
+    for key in ("IRR_SERVE_PASSPHRASE", "IRR_SERVE_STORE", "IRR_SERVE_BANK", "IRR_SERVE_SECRET"):
+        monkeypatch.setenv(key, "")                     # irr serve sets them; the monkeypatch puts them back
+        monkeypatch.delenv(key)
     problems, seen = [], set()
     for n, (path, args, must_fail) in enumerate(_cases(places)):
         seen.add(path)

@@ -1,0 +1,424 @@
+"""The web application of ``irr serve`` (layer 6, beside the CLI): the task bank and the store's
+sessions and reports in a browser, over the same bank, store and analyses as the command line.
+
+Every page that shows data has a JSON twin at the same path with ``.json`` appended (Datasette's
+convention): ``/`` and ``/index.json``, ``/tasks/ela-g8-argument`` and
+``/tasks/ela-g8-argument.json``, ``/sessions`` and ``/sessions.json``.  A page's HTML and its JSON
+are rendered from the same dictionary, so they cannot disagree.
+
+Security (:mod:`irr.web.security`): with a coordinator passphrase (required off loopback, kept
+only as a hash) every page asks for the coordinator's login first -- the bank shows anchor
+papers' consensus scores, which raters must not see; login attempts are rate-limited; forms carry
+a CSRF token; every page escapes what the data says (Jinja2 autoescaping); the application logs no
+student or rater ids.
+
+>>> from starlette.testclient import TestClient
+>>> client = TestClient(create_app(store_path=None))
+>>> page = client.get("/index.json").json()
+>>> "ela-g8-argument" in [t["id"] for t in page["tasks"]], page["total"] == len(page["tasks"])
+(True, True)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from irr._version import __version__
+from irr.errors import DataError, IrrError, NotFoundError
+from irr.web.security import AttemptLimiter, new_token, tokens_match, verify_passphrase
+
+__all__ = [
+    "create_app",
+    "app_from_environment",
+    "ENV_STORE",
+    "ENV_BANK",
+    "ENV_PASSPHRASE",
+    "ENV_PASSPHRASE_HASH",
+    "ENV_SECRET",
+]
+
+ENV_STORE = "IRR_SERVE_STORE"
+ENV_BANK = "IRR_SERVE_BANK"
+ENV_PASSPHRASE = "IRR_SERVE_PASSPHRASE"
+ENV_PASSPHRASE_HASH = "IRR_SERVE_PASSPHRASE_HASH"
+ENV_SECRET = "IRR_SERVE_SECRET"
+DOCUMENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+OPEN_PATHS = ("/login",)
+
+_templates = Environment(
+    loader=PackageLoader("irr.web", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+# ----------------------------------------------------------------------------- page data
+def _bank(request: Request):
+    return request.app.state.bank()
+
+
+def _task_summary(bank, task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "title": task.title,
+        "kind": task.kind,
+        "district": task.district,
+        "content_area": task.content_area,
+        "grade": task.grade,
+        "dok": task.dok,
+        "competencies": list(task.competencies),
+        "status": task.status,
+        "rubric": task.rubric,
+        "anchors": len(task.anchors),
+    }
+
+
+FILTERS = ("subject", "grade", "kind", "competency", "dok", "q")
+
+
+def bank_page(request: Request) -> dict[str, Any]:
+    """The task bank, filtered by subject (content area), grade, kind, competency, DOK and words."""
+    bank = _bank(request)
+    query = {k: request.query_params.get(k, "").strip() for k in FILTERS}
+    tasks = sorted(bank.tasks.values(), key=lambda t: (t.content_area, t.grade, t.id))
+    options = {
+        "subject": sorted({t.content_area for t in tasks}),
+        "grade": sorted({t.grade for t in tasks}),
+        "kind": sorted({t.kind for t in tasks}),
+        "competency": sorted({c for t in tasks for c in t.competencies}),
+        "dok": sorted({t.dok for t in tasks}),
+    }
+
+    def keep(task) -> bool:
+        if query["subject"] and task.content_area != query["subject"]:
+            return False
+        if query["grade"] and str(task.grade) != query["grade"]:
+            return False
+        if query["kind"] and task.kind != query["kind"]:
+            return False
+        if query["competency"] and query["competency"] not in task.competencies:
+            return False
+        if query["dok"] and str(task.dok) != query["dok"]:
+            return False
+        words = query["q"].lower()
+        return not words or words in f"{task.id} {task.title} {task.description or ''}".lower()
+
+    shown = [_task_summary(bank, t) for t in tasks if keep(t)]
+    return {"title": "Task bank", "filters": query, "options": options, "tasks": shown, "total": len(tasks)}
+
+
+def task_page(request: Request, task_id: str) -> dict[str, Any]:
+    """A task with its rubric (dimensions, score points, descriptors) and its anchor set."""
+    bank = _bank(request)
+    task = bank.task(task_id)
+    rubric = bank.rubric_for(task)
+    dimensions = []
+    for dim in rubric.dimensions:
+        labels = dim.labels
+        dimensions.append(
+            {
+                "id": dim.id,
+                "name": dim.name,
+                "competencies": list(dim.competencies),
+                "score_points": [
+                    {"score": s, "label": labels.get(s, ""), "descriptor": dim.descriptors.get(s, "")}
+                    for s in dim.score_values
+                ],
+                "condition_codes": list(dim.condition_codes or ()),
+            }
+        )
+    anchors = [
+        {
+            "id": a.id,
+            "role": a.role,
+            "position": a.position,
+            "scores": dict(a.scores),
+            "annotation": a.annotation,
+            "document": (
+                str(request.url_for("anchor_document", task_id=task.id, anchor_id=a.id))
+                if _document_path(bank, a) is not None
+                else None
+            ),
+        }
+        for a in task.anchors
+    ]
+    return {
+        "title": task.title,
+        "task": {**_task_summary(bank, task), "description": task.description},
+        "rubric": {
+            "id": rubric.id,
+            "version": rubric.version,
+            "title": rubric.title,
+            "achievement_cut": (
+                {"label": rubric.achievement_cut.label, "min_score": rubric.achievement_cut.min_score}
+                if rubric.achievement_cut
+                else None
+            ),
+            "dimensions": dimensions,
+        },
+        "anchors": anchors,
+        "bank_file": bank.file_of(task.id),
+    }
+
+
+def sessions_page(request: Request) -> dict[str, Any]:
+    """The store's sessions with their counts."""
+    store = request.app.state.open_store()
+    if store is None:
+        return {"title": "Sessions", "store": None, "sessions": []}
+    with store:
+        table = store.sessions()
+    rows = table.to_dict("records")
+    for row in rows:
+        for key, value in list(row.items()):
+            if hasattr(value, "item"):
+                row[key] = value.item()
+    return {"title": "Sessions", "store": str(request.app.state.store_path), "sessions": rows}
+
+
+def _document_path(bank, anchor) -> Path | None:
+    """The anchor's document file, when it exists inside the bank folder and is a PDF or image."""
+    if not anchor.document:
+        return None
+    root = Path(bank.root).resolve()
+    path = (root / anchor.document).resolve()
+    if root not in path.parents or path.suffix.lower() not in DOCUMENT_TYPES or not path.is_file():
+        return None
+    return path
+
+
+# ----------------------------------------------------------------------------- responses
+def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:
+    context = {
+        "data": data,
+        "version": __version__,
+        "csrf": request.session.get("csrf", ""),
+        "coordinator": bool(request.session.get("coordinator")),
+        "locked": request.app.state.passphrase_hash is not None,
+        "json_url": _json_url(request),
+    }
+    return HTMLResponse(_templates.get_template(template).render(**context), status_code=status)
+
+
+def _json_url(request: Request) -> str:
+    path = request.url.path
+    twin = "/index.json" if path == "/" else f"{path.rstrip('/')}.json"
+    return twin + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _page(template: str, build):
+    """A route serving ``build(request, **params)`` as HTML, or as JSON when the path ends in .json."""
+
+    async def endpoint(request: Request) -> Response:
+        params = dict(request.path_params)
+        as_json = request.url.path.endswith(".json")
+        for key, value in params.items():
+            if isinstance(value, str) and value.endswith(".json"):
+                params[key] = value[: -len(".json")]
+        try:
+            data = build(request, **params)
+        except NotFoundError as exc:
+            return _error(request, 404, str(exc), as_json)
+        except DataError as exc:
+            return _error(request, 400, str(exc), as_json)
+        if as_json:
+            return JSONResponse(data)
+        return _render(request, template, data)
+
+    return endpoint
+
+
+def _error(request: Request, status: int, message: str, as_json: bool = False) -> Response:
+    if as_json:
+        return JSONResponse({"error": message}, status_code=status)
+    return _render(
+        request, "error.html.j2", {"title": "Not found" if status == 404 else "Error", "message": message}, status
+    )
+
+
+async def anchor_document(request: Request) -> Response:
+    bank = _bank(request)
+    try:
+        task = bank.task(request.path_params["task_id"])
+        anchor = task.anchor(request.path_params["anchor_id"])
+    except (NotFoundError, KeyError, ValueError):
+        return _error(request, 404, "no such anchor paper")
+    path = _document_path(bank, anchor)
+    if path is None:
+        return _error(request, 404, f"anchor {anchor.id} has no document in the bank folder")
+    return FileResponse(path, media_type=DOCUMENT_TYPES[path.suffix.lower()])
+
+
+async def calibration_report(request: Request) -> Response:
+    """The calibration report of a stored session: the page ``irr calibrate`` writes."""
+    from irr.analysis.calibration import calibrate_session
+    from irr.report.render import render_html
+
+    session = request.path_params["session_id"]
+    profile = request.query_params.get("profile", "pace")
+    store = request.app.state.open_store()
+    if store is None:
+        return _error(request, 404, "no store: start irr serve with --store FILE")
+    try:
+        with store:
+            store.session(session)
+            results = calibrate_session(store, session, _bank(request), profile)
+    except NotFoundError as exc:
+        return _error(request, 404, str(exc))
+    except IrrError as exc:
+        return _error(request, 400, str(exc))
+    task = request.query_params.get("task")
+    chosen = [r for r in results if not task or r.meta.get("parameters", {}).get("task") == task] or results
+    return HTMLResponse(render_html(chosen[0], table_formats=()))
+
+
+async def login(request: Request) -> Response:
+    state = request.app.state
+    if state.passphrase_hash is None:
+        return RedirectResponse("/", status_code=303)
+    if request.method == "GET":
+        return _render(request, "login.html.j2", {"title": "Coordinator login", "message": ""})
+    client = request.client.host if request.client else "unknown"
+    if not state.login_limiter.allow(client):
+        return _render(
+            request,
+            "login.html.j2",
+            {"title": "Coordinator login", "message": "Too many attempts: wait a minute."},
+            429,
+        )
+    form = await request.form()
+    if not tokens_match(request.session.get("csrf"), str(form.get("csrf", ""))):
+        return _render(
+            request, "login.html.j2", {"title": "Coordinator login", "message": "The form expired: try again."}, 400
+        )
+    if not verify_passphrase(str(form.get("passphrase", "")), state.passphrase_hash):
+        return _render(request, "login.html.j2", {"title": "Coordinator login", "message": "Wrong passphrase."}, 403)
+    request.session.clear()
+    request.session["coordinator"] = True
+    request.session["csrf"] = new_token()
+    return RedirectResponse(str(request.query_params.get("next") or "/"), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    if not tokens_match(request.session.get("csrf"), str(form.get("csrf", ""))):
+        return _error(request, 400, "the form expired: reload the page")
+    request.session.clear()
+    return RedirectResponse("/login" if request.app.state.passphrase_hash else "/", status_code=303)
+
+
+# ----------------------------------------------------------------------------- the application
+class _Guard:
+    """Every request gets a CSRF token in its session; with a passphrase, coordinator pages need a login."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if "csrf" not in request.session:
+            request.session["csrf"] = new_token()
+        state = scope["app"].state
+        locked = state.passphrase_hash is not None and not request.session.get("coordinator")
+        if locked and not scope["path"].startswith(OPEN_PATHS):
+            if scope["path"].endswith(".json"):
+                response: Response = JSONResponse({"error": "coordinator login required"}, status_code=401)
+            else:
+                response = RedirectResponse(f"/login?next={scope['path']}", status_code=303)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    store_path: str | os.PathLike | None = None,
+    bank_dir: str | os.PathLike | None = None,
+    *,
+    passphrase_hash: str | None = None,
+    secret: str | None = None,
+) -> Starlette:
+    """The application over a store file (None: the bank only) and a bank folder (None: the
+    default bank, as the CLI finds it).  ``passphrase_hash`` (:func:`irr.web.security.hash_passphrase`)
+    locks every coordinator page behind a login; ``secret`` signs the session cookies (default:
+    random for this process)."""
+    from irr.model.bank import load_bank
+
+    bank_cache: dict[str, Any] = {}
+
+    def bank():
+        if "bank" not in bank_cache:
+            bank_cache["bank"] = load_bank(bank_dir)
+        return bank_cache["bank"]
+
+    def open_store():
+        if store_path is None:
+            return None
+        from irr.store import Store
+
+        path = Path(store_path)
+        if not path.exists():
+            raise NotFoundError(f"no store at {path}: ingest a session first (irr ingest)")
+        return Store(path)
+
+    routes = [
+        Route("/", _page("bank.html.j2", bank_page)),
+        Route("/index.json", _page("bank.html.j2", bank_page)),
+        Route("/tasks/{task_id}/anchors/{anchor_id}/document", anchor_document, name="anchor_document"),
+        Route("/tasks/{task_id}", _page("task.html.j2", task_page), name="task"),
+        Route("/sessions", _page("sessions.html.j2", sessions_page)),
+        Route("/sessions.json", _page("sessions.html.j2", sessions_page)),
+        Route("/sessions/{session_id}/calibration", calibration_report),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret or new_token(),
+                session_cookie="irr_session",
+                same_site="strict",
+                https_only=False,
+                max_age=12 * 3600,
+            ),
+            Middleware(_Guard),
+        ],
+    )
+    app.state.bank = bank
+    app.state.open_store = open_store
+    app.state.store_path = Path(store_path) if store_path is not None else None
+    app.state.passphrase_hash = passphrase_hash
+    app.state.login_limiter = AttemptLimiter(max_attempts=10, window_seconds=60)
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The application as ``irr serve`` starts it (uvicorn's factory): settings from the environment.
+
+    A passphrase in ``IRR_SERVE_PASSPHRASE`` is hashed and removed from the environment at once;
+    ``IRR_SERVE_PASSPHRASE_HASH`` gives an already hashed one."""
+    from irr.web.security import hash_passphrase
+
+    passphrase = os.environ.pop(ENV_PASSPHRASE, None)
+    stored = hash_passphrase(passphrase) if passphrase else (os.environ.get(ENV_PASSPHRASE_HASH) or None)
+    return create_app(
+        os.environ.get(ENV_STORE) or None,
+        os.environ.get(ENV_BANK) or None,
+        passphrase_hash=stored,
+        secret=os.environ.get(ENV_SECRET) or None,
+    )
