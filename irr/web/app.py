@@ -1,5 +1,7 @@
 """The web application of ``irr serve`` (layer 6, beside the CLI): the task bank and the store's
-sessions and reports in a browser, over the same bank, store and analyses as the command line.
+sessions and reports in a browser, over the same bank, store and analyses as the command line
+(``/sessions/{id}/{report}``: calibration, agreement, raters, compare, gstudy -- the page the
+command of that name writes).
 
 Every page that shows data has a JSON twin at the same path with ``.json`` appended (Datasette's
 convention): ``/`` and ``/index.json``, ``/tasks/ela-g8-argument`` and
@@ -184,6 +186,10 @@ def sessions_page(request: Request) -> dict[str, Any]:
         for key, value in list(row.items()):
             if hasattr(value, "item"):
                 row[key] = value.item()
+        row["reports"] = [
+            {"kind": k, "title": REPORT_TITLES[k], "url": f"/sessions/{row['session_id']}/{k}"}
+            for k in REPORTS.get(str(row.get("kind")), ("agreement", "raters"))
+        ]
     return {"title": "Sessions", "store": str(request.app.state.store_path), "sessions": rows}
 
 
@@ -260,27 +266,74 @@ async def anchor_document(request: Request) -> Response:
     return FileResponse(path, media_type=DOCUMENT_TYPES[path.suffix.lower()])
 
 
-async def calibration_report(request: Request) -> Response:
-    """The calibration report of a stored session: the page ``irr calibrate`` writes."""
-    from irr.analysis.calibration import calibrate_session
+# the reports a session's page offers, by session kind (each the page its CLI command writes)
+REPORTS = {
+    "calibration": ("calibration", "raters", "agreement"),
+    "regional_scoring": ("agreement", "raters", "gstudy"),
+    "audit": ("compare", "raters", "agreement"),
+    "local": ("agreement", "raters"),
+}
+REPORT_TITLES = {
+    "calibration": "calibration report (irr calibrate)",
+    "agreement": "agreement (irr agreement)",
+    "raters": "rater measurement (irr raters)",
+    "compare": "district comparability (irr compare)",
+    "gstudy": "generalizability (irr gstudy)",
+}
+
+
+def _analysis(kind: str, store, session: str, bank, request: Request):
+    """The analysis result of one report kind for a stored session, with the CLI command's defaults."""
+    from irr.analysis.provenance import store_provenance
+
+    provenance = store_provenance(store, [session])
+    if kind == "calibration":
+        from irr.analysis.calibration import calibrate_session
+
+        results = calibrate_session(store, session, bank, request.query_params.get("profile", "pace"))
+        task = request.query_params.get("task")
+        return next((r for r in results if not task or r.meta.get("parameters", {}).get("task") == task), results[0])
+    scores = store.scores(session=session, bank=bank, include_flags=kind == "compare")
+    if kind == "agreement":
+        from irr.analysis.agreement import agreement
+
+        return agreement(scores, bank, provenance=provenance)
+    if kind == "raters":
+        from irr.analysis.drift import drift_across_sessions
+        from irr.analysis.facets import fit_facets
+
+        result = fit_facets(scores, provenance=provenance)
+        return result.with_drift(drift_across_sessions(store, bank, scores["rater_id"].astype(str).unique()))
+    if kind == "compare":
+        from irr.analysis.comparability import compare_districts
+
+        return compare_districts(scores, bank, provenance=provenance)
+    if kind == "gstudy":
+        from irr.analysis.gstudy import g_study
+
+        return g_study(scores, object="work_id", facets=["rater_id", "dimension"], provenance=provenance)
+    raise NotFoundError(f"no report {kind!r}; reports: {', '.join(REPORT_TITLES)}")
+
+
+async def session_report(request: Request) -> Response:
+    """A stored session's report: the same HTML page the CLI command writes."""
     from irr.report.render import render_html
 
-    session = request.path_params["session_id"]
-    profile = request.query_params.get("profile", "pace")
+    session, kind = request.path_params["session_id"], request.path_params["report"]
+    if kind not in REPORT_TITLES:
+        return _error(request, 404, f"no report {kind!r}; reports: {', '.join(REPORT_TITLES)}")
     store = request.app.state.open_store()
     if store is None:
         return _error(request, 404, "no store: start irr serve with --store FILE")
     try:
         with store:
             store.session(session)
-            results = calibrate_session(store, session, _bank(request), profile)
+            result = _analysis(kind, store, session, _bank(request), request)
     except NotFoundError as exc:
         return _error(request, 404, str(exc))
     except IrrError as exc:
-        return _error(request, 400, str(exc))
-    task = request.query_params.get("task")
-    chosen = [r for r in results if not task or r.meta.get("parameters", {}).get("task") == task] or results
-    return HTMLResponse(render_html(chosen[0], table_formats=()))
+        return _error(request, 400, f"{REPORT_TITLES[kind]} cannot be made from this session: {exc}")
+    return HTMLResponse(render_html(result, table_formats=()))
 
 
 async def login(request: Request) -> Response:
@@ -381,7 +434,7 @@ def create_app(
         Route("/tasks/{task_id}", _page("task.html.j2", task_page), name="task"),
         Route("/sessions", _page("sessions.html.j2", sessions_page)),
         Route("/sessions.json", _page("sessions.html.j2", sessions_page)),
-        Route("/sessions/{session_id}/calibration", calibration_report),
+        Route("/sessions/{session_id}/{report}", session_report),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
     ]

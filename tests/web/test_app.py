@@ -121,6 +121,15 @@ def test_sessions_and_the_calibration_report(client, bank_dir):
     report = client.get("/sessions/seacoast-calibration-2026-10/calibration")
     assert report.status_code == 200 and "<svg" in report.text and "Calibration" in report.text
     assert client.get("/sessions/nope/calibration").status_code == 404
+    links = [r["url"] for r in rows[0]["reports"]]
+    assert links == [f"/sessions/seacoast-calibration-2026-10/{k}" for k in ("calibration", "raters", "agreement")]
+    raters = client.get("/sessions/seacoast-calibration-2026-10/raters")
+    assert raters.status_code == 200 and 'id="fig-wright"' in raters.text  # the page irr raters writes
+    agreement = client.get("/sessions/seacoast-calibration-2026-10/agreement")
+    assert agreement.status_code == 200 and "Agreement" in agreement.text
+    assert client.get("/sessions/seacoast-calibration-2026-10/nosuch").status_code == 404
+    compare = client.get("/sessions/seacoast-calibration-2026-10/compare")  # no audit reads: a message, not a 500
+    assert compare.status_code in (400, 404) and "Error" in compare.text or "Not found" in compare.text
     bare = TestClient(create_app(None, bank_dir))
     assert bare.get("/sessions.json").json() == {"title": "Sessions", "store": None, "sessions": []}
 
