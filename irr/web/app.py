@@ -41,6 +41,7 @@ from irr.web.security import AttemptLimiter, new_token, tokens_match, verify_pas
 
 __all__ = [
     "create_app",
+    "render_page",
     "app_from_environment",
     "ENV_STORE",
     "ENV_BANK",
@@ -55,7 +56,7 @@ ENV_PASSPHRASE = "IRR_SERVE_PASSPHRASE"
 ENV_PASSPHRASE_HASH = "IRR_SERVE_PASSPHRASE_HASH"
 ENV_SECRET = "IRR_SERVE_SECRET"
 DOCUMENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
-OPEN_PATHS = ("/login",)
+OPEN_PATHS = ("/login", "/join/", "/live/")  # the live pages check coordinator or rater themselves
 
 _templates = Environment(
     loader=PackageLoader("irr.web", "templates"),
@@ -205,7 +206,8 @@ def _document_path(bank, anchor) -> Path | None:
 
 
 # ----------------------------------------------------------------------------- responses
-def _render(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:
+def render_page(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """A page of ``data`` through one of the package's templates (autoescaped)."""
     context = {
         "data": data,
         "version": __version__,
@@ -240,7 +242,7 @@ def _page(template: str, build):
             return _error(request, 400, str(exc), as_json)
         if as_json:
             return JSONResponse(data)
-        return _render(request, template, data)
+        return render_page(request, template, data)
 
     return endpoint
 
@@ -248,7 +250,7 @@ def _page(template: str, build):
 def _error(request: Request, status: int, message: str, as_json: bool = False) -> Response:
     if as_json:
         return JSONResponse({"error": message}, status_code=status)
-    return _render(
+    return render_page(
         request, "error.html.j2", {"title": "Not found" if status == 404 else "Error", "message": message}, status
     )
 
@@ -341,10 +343,10 @@ async def login(request: Request) -> Response:
     if state.passphrase_hash is None:
         return RedirectResponse("/", status_code=303)
     if request.method == "GET":
-        return _render(request, "login.html.j2", {"title": "Coordinator login", "message": ""})
+        return render_page(request, "login.html.j2", {"title": "Coordinator login", "message": ""})
     client = request.client.host if request.client else "unknown"
     if not state.login_limiter.allow(client):
-        return _render(
+        return render_page(
             request,
             "login.html.j2",
             {"title": "Coordinator login", "message": "Too many attempts: wait a minute."},
@@ -352,11 +354,13 @@ async def login(request: Request) -> Response:
         )
     form = await request.form()
     if not tokens_match(request.session.get("csrf"), str(form.get("csrf", ""))):
-        return _render(
+        return render_page(
             request, "login.html.j2", {"title": "Coordinator login", "message": "The form expired: try again."}, 400
         )
     if not verify_passphrase(str(form.get("passphrase", "")), state.passphrase_hash):
-        return _render(request, "login.html.j2", {"title": "Coordinator login", "message": "Wrong passphrase."}, 403)
+        return render_page(
+            request, "login.html.j2", {"title": "Coordinator login", "message": "Wrong passphrase."}, 403
+        )
     request.session.clear()
     request.session["coordinator"] = True
     request.session["csrf"] = new_token()
@@ -409,6 +413,7 @@ def create_app(
     locks every coordinator page behind a login; ``secret`` signs the session cookies (default:
     random for this process)."""
     from irr.model.bank import load_bank
+    from irr.web import live
 
     bank_cache: dict[str, Any] = {}
 
@@ -417,13 +422,15 @@ def create_app(
             bank_cache["bank"] = load_bank(bank_dir)
         return bank_cache["bank"]
 
-    def open_store():
+    def open_store(create: bool = False):
         if store_path is None:
+            if create:
+                raise NotFoundError("no store: start irr serve with --store FILE to run live sessions")
             return None
         from irr.store import Store
 
         path = Path(store_path)
-        if not path.exists():
+        if not path.exists() and not create:
             raise NotFoundError(f"no store at {path}: ingest a session first (irr ingest)")
         return Store(path)
 
@@ -436,6 +443,7 @@ def create_app(
         Route("/sessions.json", _page("sessions.html.j2", sessions_page)),
         Route("/sessions/{session_id}/{report}", session_report),
         Route("/login", login, methods=["GET", "POST"]),
+        *[Route(path, endpoint, methods=methods, name=name) for path, endpoint, methods, name in live.ROUTES],
         Route("/logout", logout, methods=["POST"]),
     ]
     app = Starlette(
@@ -457,6 +465,7 @@ def create_app(
     app.state.store_path = Path(store_path) if store_path is not None else None
     app.state.passphrase_hash = passphrase_hash
     app.state.login_limiter = AttemptLimiter(max_attempts=10, window_seconds=60)
+    app.state.live = live.LiveRegistry()
     return app
 
 

@@ -49,8 +49,15 @@ def store_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "s.sqlite"
     example = ROOT / "examples" / "calibration"
     result = CliRunner().invoke(
-        cli, ["ingest", *map(str, sorted(example.glob("*.csv"))), "--session", str(example / "session.yaml"),
-              "--store", str(path)]
+        cli,
+        [
+            "ingest",
+            *map(str, sorted(example.glob("*.csv"))),
+            "--session",
+            str(example / "session.yaml"),
+            "--store",
+            str(path),
+        ],
     )
     assert result.exit_code == 0, result.output
     return path
@@ -117,7 +124,10 @@ def test_sessions_and_the_calibration_report(client, bank_dir):
     rows = client.get("/sessions.json").json()["sessions"]
     assert [r["session_id"] for r in rows] == ["seacoast-calibration-2026-10"] and rows[0]["scores"] > 0
     page = client.get("/sessions")
-    assert "seacoast-calibration-2026-10" in page.text and "/sessions/seacoast-calibration-2026-10/calibration" in page.text
+    assert (
+        "seacoast-calibration-2026-10" in page.text
+        and "/sessions/seacoast-calibration-2026-10/calibration" in page.text
+    )
     report = client.get("/sessions/seacoast-calibration-2026-10/calibration")
     assert report.status_code == 200 and "<svg" in report.text and "Calibration" in report.text
     assert client.get("/sessions/nope/calibration").status_code == 404
@@ -177,10 +187,22 @@ def test_serve_refuses_an_open_address_without_a_passphrase(monkeypatch, tmp_pat
     assert short.exit_code != 0 and "too short" in short.output
     missing = runner.invoke(cli, ["serve", "--store", str(tmp_path / "none.sqlite")])
     assert missing.exit_code == 1 and missing.output.startswith("Error: no store at") and not calls
-    ok = runner.invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "8123", "--passphrase", "a long room passphrase",
-                             "--store", str(store_file)])
+    ok = runner.invoke(
+        cli,
+        [
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8123",
+            "--passphrase",
+            "a long room passphrase",
+            "--store",
+            str(store_file),
+        ],
+    )
     assert ok.exit_code == 0, ok.output
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert args == ("irr.web.app:app_from_environment",) and kwargs["factory"] and kwargs["port"] == 8123
     assert kwargs["access_log"] is False
     # the application hashes the passphrase and takes it out of the environment
@@ -205,7 +227,9 @@ def test_irr_serve_serves_on_loopback(tmp_path, store_file):
     env = {k: v for k, v in os.environ.items() if not k.startswith("IRR_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "irr.cli.main", "serve", "--port", str(port), "--store", str(store_file)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         body = None
