@@ -458,17 +458,14 @@ def _drift_of(store, scores: pd.DataFrame, bank: Bank) -> pd.DataFrame | None:
 def _with_drift(result: CalibrationResult, drift: pd.DataFrame) -> CalibrationResult:
     from dataclasses import replace
 
+    from irr.analysis.drift import DRIFT_COLUMNS, DRIFT_SECTION
+
     mine = drift[drift["rater_id"].isin(result.raters["rater_id"].astype(str))].reset_index(drop=True)
     return replace(
         result,
         tables={**result.tables, "drift": mine},
-        sections=(*result.sections, Section("drift", "Drift across sessions (irr drift)", ("drift",))),
-        columns={
-            **result.columns,
-            "drift": TableColumns(
-                counts=("n_scores",), support="n_scores", fixed=("n_blocks",), drop_when_anonymized=()
-            ),
-        },
+        sections=(*result.sections, DRIFT_SECTION),
+        columns={**result.columns, "drift": DRIFT_COLUMNS},
     )
 
 

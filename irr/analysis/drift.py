@@ -71,7 +71,15 @@ from irr.analysis.scores import numeric_scores
 from irr.errors import DataError, NotFoundError
 from irr.stats import adjust_pvalues, changepoint_test, cusum, ewma, p_chart, shewhart
 
-__all__ = ["rater_drift", "drift_across_sessions", "DriftResult", "METHODS", "REFERENCES"]
+__all__ = [
+    "rater_drift",
+    "drift_across_sessions",
+    "DriftResult",
+    "METHODS",
+    "REFERENCES",
+    "DRIFT_SECTION",
+    "DRIFT_COLUMNS",
+]
 
 METHODS = ("changepoint", "cusum", "ewma", "shewhart")
 REFERENCES = ("auto", "anchor", "consensus", "others")
@@ -220,6 +228,11 @@ class DriftResult(AnalysisResult):
     @property
     def flagged(self) -> pd.DataFrame:
         return self.flags[self.flags["flagged"].astype(bool)]
+
+
+# how a result that links to drift shows its ``drift`` table (calibration and rater reports)
+DRIFT_SECTION = Section("drift", "Drift across sessions (irr drift)", ("drift",))
+DRIFT_COLUMNS = TableColumns(counts=("n_scores",), support="n_scores", fixed=("n_blocks",), drop_when_anonymized=())
 
 
 def drift_across_sessions(store, bank, raters) -> pd.DataFrame | None:

@@ -437,9 +437,11 @@ class FacetsResult(AnalysisResult):
         ``facet_b`` may be any column of the scores (e.g. ``flag_ell`` for differential rater
         functioning by subgroup).  Cells with fewer than ``min_count`` ratings (default: the
         fit's ``min_count``, 10) are suppressed: their numbers are not computed into the table
-        and they are left out of the multiplicity family.
+        and they are left out of the multiplicity family.  Ratings with ``facet_b`` blank, and
+        ratings of an element with an extreme score, are in no cell: ``table.attrs["dropped"]``
+        counts them by reason (for the tables :func:`fit_facets` makes, ``meta["bias_dropped"]``).
         """
-        return _bias_table(self.fitted, facet_a, facet_b, self._min_count(min_count), multiplicity, self.level)
+        return _bias_table(self.fitted, facet_a, facet_b, self._min_count(min_count), multiplicity)
 
     def bias_contrast(
         self, facet_a: str, facet_b: str, *, min_count: int | None = None, multiplicity: str = "holm"
@@ -453,6 +455,8 @@ class FacetsResult(AnalysisResult):
         as table ``drift``, for the raters of this fit; unchanged when there is none."""
         from dataclasses import replace
 
+        from irr.analysis.drift import DRIFT_COLUMNS, DRIFT_SECTION
+
         if drift is None or drift.empty:
             return self
         rater = self.facets[1]
@@ -463,40 +467,32 @@ class FacetsResult(AnalysisResult):
         return replace(
             self,
             tables={**self.tables, "drift": mine},
-            sections=(*self.sections, Section("drift", "Drift across sessions (irr drift)", ("drift",))),
-            columns={
-                **self.columns,
-                "drift": TableColumns(
-                    counts=("n_scores",), support="n_scores", fixed=("n_blocks",), drop_when_anonymized=()
-                ),
-            },
+            sections=(*self.sections, DRIFT_SECTION),
+            columns={**self.columns, "drift": DRIFT_COLUMNS},
         )
 
     def _min_count(self, value: int | None) -> int:
         return int(self.meta["parameters"]["min_count"] if value is None else value)
 
 
-def _bias_columns(facet_a: str, facet_b: str) -> list[str]:
-    return [
-        facet_a,
-        facet_b,
-        "count",
-        "observed",
-        "expected",
-        "obs_minus_exp",
-        "bias",
-        "se",
-        "t",
-        "df",
-        "p",
-        "p_adjusted",
-        "infit",
-        "outfit",
-        "status",
-    ]
+_BIAS_NUMBERS = (
+    "count",
+    "observed",
+    "expected",
+    "obs_minus_exp",
+    "bias",
+    "se",
+    "t",
+    "df",
+    "p",
+    "p_adjusted",
+    "infit",
+    "outfit",
+)
 
 
-def _bias_table(fitted: _Fitted, facet_a: str, facet_b: str, min_count: int, multiplicity: str, level: float):
+def _bias_table(fitted: _Fitted, facet_a: str, facet_b: str, min_count: int, multiplicity: str) -> pd.DataFrame:
+    """Table 13 of (facet_a, facet_b); ``table.attrs["dropped"]`` counts the ratings left out and why."""
     ratings = fitted.ratings
     for name in (facet_a, facet_b):
         if name not in ratings:
@@ -549,24 +545,16 @@ def _bias_table(fitted: _Fitted, facet_a: str, facet_b: str, min_count: int, mul
             "status": np.where(extreme > 0, "maximum", np.where(extreme < 0, "minimum", "")),
         }
     )
-    numbers = [
-        "count",
-        "observed",
-        "expected",
-        "obs_minus_exp",
-        "bias",
-        "se",
-        "t",
-        "df",
-        "p",
-        "p_adjusted",
-        "infit",
-        "outfit",
-    ]
-    table.loc[small, numbers] = np.nan
+    table.loc[small, list(_BIAS_NUMBERS)] = np.nan
     table.loc[small, "status"] = SUPPRESSED.format(k=min_count)
     table = table.sort_values([facet_a, facet_b], kind="stable").reset_index(drop=True)
-    return table[_bias_columns(facet_a, facet_b)]
+    table = table[[facet_a, facet_b, *_BIAS_NUMBERS, "status"]]
+    dropped = {
+        f"{facet_b} blank": int((~known.to_numpy() & fitted.fit_mask).sum()),
+        "an element with an extreme score (no residual to interact)": int((~fitted.fit_mask).sum()),
+    }
+    table.attrs["dropped"] = {k: v for k, v in dropped.items() if v}
+    return table
 
 
 def bias_chi_square(table: pd.DataFrame) -> dict[str, float]:
@@ -837,11 +825,14 @@ def fit_facets(
         bias = [(facets[1], facets[2])] if len(facets) >= 3 else []
     bias_pairs = [tuple(p) for p in bias]
     fixed_chi2 = {}
+    bias_dropped: dict[str, dict[str, int]] = {}
     for a, b in bias_pairs:
-        table = _bias_table(fitted, a, b, min_count, multiplicity, level)
+        table = _bias_table(fitted, a, b, min_count, multiplicity)
         tables[f"bias_{a}_x_{b}"] = table
         tables[f"contrast_{a}_x_{b}"] = _contrast_table(table, a, b, multiplicity)
         fixed_chi2[f"bias_{a}_x_{b}"] = bias_chi_square(table)
+        if table.attrs.get("dropped"):
+            bias_dropped[f"bias_{a}_x_{b}"] = dict(table.attrs["dropped"])
     extreme_counts = {facets[f]: int((fit.extreme[f] != 0).sum()) for f in range(len(facets))}
     meta = make_meta(
         analysis="facets",
@@ -874,6 +865,7 @@ def fit_facets(
         extreme=extreme_counts,
         rater_agreement=overall,
         bias_fixed_chi2=fixed_chi2,
+        bias_dropped=bias_dropped,
         notes=[*notes, *_named_notes(fit, facets)],
     )
     sections = [

@@ -501,7 +501,9 @@ def g_study(
     names = [e.name for e in effects]
     y = frame["score"].to_numpy(float)
     cells = np.bincount(full)
-    n_cells_possible = int(np.prod([sizes_f[c] for c in (object, *facets) if not any(c == k for k in nested)]))
+    # a nested facet's level fixes its parent's: the full design's cells are the product over the non-parents
+    parents = set(nested.values())
+    n_cells_possible = int(np.prod([sizes_f[c] for c in (object, *facets) if c not in parents]))
     balanced = bool(cells.size > 0 and (cells == cells[0]).all() and _is_complete(frame, object, facets, nested))
     used = "reml" if method == "reml" else "anova"
     vc = variance_components(y, codes, names)

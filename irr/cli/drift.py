@@ -12,7 +12,7 @@ import click
 
 from irr.cli.options import BANK_OPTION
 from irr.cli.output import emit, report_options
-from irr.cli.store import STORE_OPTION, open_existing_store, require_session
+from irr.cli.store import STORE_OPTION, open_existing_store, require_sessions_or_all, selected_scores
 
 
 @click.command()
@@ -94,20 +94,12 @@ def drift(
     irr drift --session seacoast-calibration-2026-10 --time timestamp --block 12 --method cusum
     """
     from irr.analysis.drift import rater_drift
-    from irr.analysis.provenance import store_provenance
-    from irr.errors import NotFoundError
     from irr.model.bank import load_bank
 
-    if not sessions and not all_sessions:
-        raise click.UsageError("name the sessions (--session S, repeated) or give --all")
+    require_sessions_or_all(sessions, all_sessions)
     bank = load_bank(bank_dir)
     with open_existing_store(store_path) as store:
-        for session in sessions:
-            require_session(store, session)
-        scores = store.scores(bank=bank, session=list(sessions) or None, task=task or None, rater=list(raters) or None)
-        if scores.empty:
-            raise NotFoundError("no scores match that selection; see `irr sessions`")
-        provenance = store_provenance(store, sorted(scores["session_id"].astype(str).unique()))
+        scores, provenance = selected_scores(store, bank, sessions, task=task or None, rater=list(raters) or None)
     result = rater_drift(
         scores,
         bank,

@@ -13,7 +13,7 @@ import click
 
 from irr.cli.options import BANK_OPTION
 from irr.cli.output import emit, report_options
-from irr.cli.store import STORE_OPTION, open_existing_store, require_session
+from irr.cli.store import STORE_OPTION, open_existing_store, require_sessions_or_all, selected_scores
 
 
 def _columns(value: str | None, hint: str) -> list[str]:
@@ -166,12 +166,10 @@ def gstudy(
     import pandas as pd
 
     from irr.analysis.gstudy import g_study
-    from irr.analysis.provenance import store_provenance
-    from irr.errors import DataError, NotFoundError
+    from irr.errors import DataError
     from irr.model.bank import load_bank
 
-    if not sessions and not all_sessions:
-        raise click.UsageError("name the sessions (--session S, repeated) or give --all")
+    require_sessions_or_all(sessions, all_sessions)
     if dimension and total:
         raise click.UsageError("give --dimension D or --total, not both")
     facet_list = (
@@ -183,12 +181,7 @@ def gstudy(
     sizes = _sizes(d_study)
     bank = load_bank(bank_dir)
     with open_existing_store(store_path) as store:
-        for session in sessions:
-            require_session(store, session)
-        scores = store.scores(bank=bank, include_flags=True, session=list(sessions) or None, task=list(tasks) or None)
-        if scores.empty:
-            raise NotFoundError("no scores match that selection; see `irr sessions`")
-        provenance = store_provenance(store, sorted(scores["session_id"].astype(str).unique()))
+        scores, provenance = selected_scores(store, bank, sessions, include_flags=True, task=list(tasks) or None)
     # subgroup flags are personal data no table needs; so is student_id unless it is in the design
     personal = [c for c in scores.columns if c.startswith("flag_")]
     if "student_id" not in (object_, *facet_list):

@@ -15,7 +15,7 @@ import click
 
 from irr.cli.options import BANK_OPTION
 from irr.cli.output import emit, report_options
-from irr.cli.store import STORE_OPTION, open_existing_store, require_session
+from irr.cli.store import STORE_OPTION, open_existing_store, require_sessions_or_all, selected_scores
 
 
 class FitProgress:
@@ -151,12 +151,9 @@ def raters(
     """
     from irr.analysis.drift import drift_across_sessions
     from irr.analysis.facets import fit_facets
-    from irr.analysis.provenance import store_provenance
-    from irr.errors import NotFoundError
     from irr.model.bank import load_bank
 
-    if not sessions and not all_sessions:
-        raise click.UsageError("name the sessions (--session S, repeated) or give --all")
+    require_sessions_or_all(sessions, all_sessions)
     if steps_by and model != "partial_credit":
         raise click.UsageError("--by sets the threshold groups of --model partial_credit")
     pairs = _pairs(bias)
@@ -165,12 +162,7 @@ def raters(
         min_count = max(min_count, output.privacy.suppress_below)
     bank = load_bank(bank_dir)
     with open_existing_store(store_path) as store:
-        for session in sessions:
-            require_session(store, session)
-        scores = store.scores(bank=bank, include_flags=flags, session=list(sessions) or None, task=task or None)
-        if scores.empty:
-            raise NotFoundError("no scores match that selection; see `irr sessions`")
-        provenance = store_provenance(store, sorted(scores["session_id"].astype(str).unique()))
+        scores, provenance = selected_scores(store, bank, sessions, include_flags=flags, task=task or None)
         # the raters' drift across every session of the store they scored in (irr drift), when there are 3+
         drift = drift_across_sessions(store, bank, scores["rater_id"].astype(str).unique())
     scores = scores.drop(columns=["student_id"], errors="ignore")  # personal data no table needs

@@ -70,7 +70,9 @@ def serve(store_path, bank_dir, host, port, passphrase, access_log) -> None:
 
     Bound to 127.0.0.1 unless --host is given; on any other address it refuses to start without a
     coordinator passphrase (at least 12 characters; none is generated).  Every page has a JSON twin
-    at the same path with .json appended.
+    at the same path with .json appended.  On a task's page the coordinator can open a live
+    calibration session: raters join with its link (or QR code) and score the anchor papers on
+    their own devices while the dashboard follows.
 
     \b
     irr ingest examples/calibration/*.csv --session examples/calibration/session.yaml

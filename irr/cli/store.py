@@ -173,6 +173,25 @@ def require_session(store: Store, session: str) -> None:
     raise NotFoundError(f"no session '{session}' in {store.path}; sessions are: {', '.join(known)}{hint}")
 
 
+def selected_scores(store: Store, bank, sessions, *, include_flags: bool = False, **filters):
+    """The scores of the named sessions (every session when none is named) with the filters of
+    :meth:`Store.scores`, and their provenance; an unknown session or an empty selection is an error."""
+    from irr.analysis.provenance import store_provenance
+
+    for session in sessions:
+        require_session(store, session)
+    scores = store.scores(bank=bank, include_flags=include_flags, session=list(sessions) or None, **filters)
+    if scores.empty:
+        raise NotFoundError("no scores match that selection; see `irr sessions`")
+    return scores, store_provenance(store, sorted(scores["session_id"].astype(str).unique()))
+
+
+def require_sessions_or_all(sessions, all_sessions: bool) -> None:
+    """--session S (repeated) or --all, one of them."""
+    if not sessions and not all_sessions:
+        raise click.UsageError("name the sessions (--session S, repeated) or give --all")
+
+
 @click.command()
 @STORE_OPTION
 def sessions(store_path) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from irr.report.formatting import count, is_missing, num, pct, signed
-from irr.report.html import render_page
+from irr.report.html import render_page, table_links
 from irr.report.plots import numeric, pyplot, svg
 from irr.report.terminal import text_table
 
@@ -498,14 +498,6 @@ def _cut(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return pd.concat([frame.head(_EDGE), gap, frame.tail(_EDGE)], ignore_index=True)
 
 
-def _links(name: str, table_formats: Sequence[str]) -> list[tuple[str, str]]:
-    out = []
-    for fmt in table_formats:
-        f = fmt.lower()
-        out.append((fmt, f"tables/{name}.{f}" if f in ("csv", "json") else "tables/tables.xlsx"))
-    return out
-
-
 def _facet_block(result, facet: str, table_formats) -> dict[str, Any]:
     table = _measures(result, facet)
     order = np.argsort(-np.nan_to_num(numeric(table["measure"]), nan=-np.inf), kind="stable")
@@ -517,7 +509,7 @@ def _facet_block(result, facet: str, table_formats) -> dict[str, Any]:
         "n": len(table),
         "long": len(table) > _LONG,
         "table": _records(_cut(cells, _label(facet))),
-        "links": _links(f"measures_{facet}", table_formats),
+        "links": table_links(f"measures_{facet}", table_formats),
     }
 
 
@@ -613,7 +605,7 @@ def _bias_blocks(result, table_formats) -> list[dict[str, Any]]:
             "n": len(table),
             "shown": len(top),
             "table": _records(cells, _right(cells) - {b, "status"}),
-            "links": _links(f"bias_{a}_x_{b}", table_formats),
+            "links": table_links(f"bias_{a}_x_{b}", table_formats),
             "contrast": None,
         }
         if contrast is not None and len(contrast):
@@ -623,7 +615,7 @@ def _bias_blocks(result, table_formats) -> list[dict[str, Any]]:
                 "n": len(contrast),
                 "shown": len(shown),
                 "table": _records(ccells, _right(ccells) - {f"{b} 1", f"{b} 2"}),
-                "links": _links(f"contrast_{a}_x_{b}", table_formats),
+                "links": table_links(f"contrast_{a}_x_{b}", table_formats),
             }
         blocks.append(block)
     return blocks
@@ -656,19 +648,19 @@ def html(result, table_formats: Sequence[str] = ("CSV", "JSON")) -> str:
         ],
         summary_lines=_header(result)[1:] + [agreement_line(result)],
         wright=wright_map(result),
-        raters={**_records(rows), "links": _links(f"measures_{rater}", table_formats)},
+        raters={**_records(rows), "links": table_links(f"measures_{rater}", table_formats)},
         summary={
             **_records(_summary_cells(result)),
             "lines": summary_lines(result),
-            "links": _links("summary", table_formats),
+            "links": table_links("summary", table_formats),
         },
         facets=[_facet_block(result, f, table_formats) for f in facets if f != rater],
-        categories={**_records(_category_cells(result)), "links": _links("categories", table_formats)},
+        categories={**_records(_category_cells(result)), "links": table_links("categories", table_formats)},
         agreement={
             **_records(_cut(agreement_cells, "pairs")),
             "n": len(result.tables["agreement"]),
             "line": agreement_line(result),
-            "links": _links("agreement", table_formats),
+            "links": table_links("agreement", table_formats),
         },
         biases=_bias_blocks(result, table_formats),
         methods=_methods(result),

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from irr.report.formatting import is_missing, num, pct
-from irr.report.html import render_page
+from irr.report.html import render_page, table_links
 from irr.report.plots import numeric, pyplot, svg
 from irr.report.terminal import text_table
 
@@ -373,14 +373,6 @@ def _records(frame: pd.DataFrame, right: set[str] | None = None) -> dict[str, An
     return {"columns": list(frame.columns), "rows": frame.to_dict("records"), "right": sorted(right)}
 
 
-def _links(name: str, table_formats: Sequence[str]) -> list[tuple[str, str]]:
-    out = []
-    for fmt in table_formats:
-        f = fmt.lower()
-        out.append((fmt, f"tables/{name}.{f}" if f in ("csv", "json") else "tables/tables.xlsx"))
-    return out
-
-
 def _component_block(result, table_formats) -> dict[str, Any]:
     cells = component_cells(result)
     share = numeric(result.tables["components"]["percent"])
@@ -389,7 +381,7 @@ def _component_block(result, table_formats) -> dict[str, Any]:
         **_records(cells, set(cells.columns) - {"source"}),
         "bars": bars,
         "negative": bool(result.tables["components"]["negative"].fillna(False).astype(bool).any()),
-        "links": _links("components", table_formats),
+        "links": table_links("components", table_formats),
     }
 
 
@@ -542,10 +534,10 @@ def html(result, table_formats: Sequence[str] = ("CSV", "JSON")) -> str:
         object_words=facet_words(_object(result)),
         header_lines=_header(result)[1:] + [f"Observed design: {_observed_sizes(result)} per {_one(_object(result))}."],
         components=_component_block(result, table_formats),
-        coefficients={**_records(_coefficient_cells(result)), "links": _links("coefficients", table_formats)},
+        coefficients={**_records(_coefficient_cells(result)), "links": table_links("coefficients", table_formats)},
         coefficient_lines=coefficient_lines(result),
         design_grid={**_records(grid), "fixed": _fixed_text(fixed)},
-        d_study={**_records(_d_study_cells(result)), "links": _links("d_study", table_formats)},
+        d_study={**_records(_d_study_cells(result)), "links": table_links("d_study", table_formats)},
         smallest=smallest_lines(result),
         plot=d_study_plot(result),
         plot_note=plot_note,

@@ -14,9 +14,22 @@ from typing import Any, Sequence
 
 from irr.analysis.result import AnalysisResult
 
-__all__ = ["environment", "render_page"]
+__all__ = ["environment", "render_page", "table_links"]
 
 _ENV = None
+
+
+def table_links(name: str, table_formats: Sequence[str]) -> list[tuple[str, str]]:
+    """(format, relative link) of one table's files as :func:`irr.report.render.write_report` writes them.
+
+    >>> table_links("summary", ["CSV", "XLSX"])
+    [('CSV', 'tables/summary.csv'), ('XLSX', 'tables/tables.xlsx')]
+    """
+    out = []
+    for fmt in table_formats:
+        f = fmt.lower()
+        out.append((fmt, f"tables/{name}.{f}" if f in ("csv", "json") else "tables/tables.xlsx"))
+    return out
 
 
 def environment():

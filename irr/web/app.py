@@ -9,7 +9,8 @@ convention): ``/`` and ``/index.json``, ``/tasks/ela-g8-argument`` and
 are rendered from the same dictionary, so they cannot disagree.
 
 Security (:mod:`irr.web.security`): with a coordinator passphrase (required off loopback, kept
-only as a hash) every page asks for the coordinator's login first -- the bank shows anchor
+only as a hash) every page but a live session's join and scoring pages (:mod:`irr.web.live`, which
+check the rater themselves) asks for the coordinator's login first -- the bank shows anchor
 papers' consensus scores, which raters must not see; login attempts are rate-limited; forms carry
 a CSRF token; every page escapes what the data says (Jinja2 autoescaping); the application logs no
 student or rater ids.

@@ -81,10 +81,8 @@ class LiveRegistry:
         return None
 
 
-def _ctx(request: Request):
-    from irr.web.app import render_page  # the shared page renderer (same package)
-
-    return render_page
+def _has_session(store, session_id: str) -> bool:
+    return any(str(row[0]) == session_id for row in store.session_table()[1])
 
 
 def _registry(request: Request) -> LiveRegistry:
@@ -110,7 +108,9 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 
 def _page(request: Request, template: str, data: dict[str, Any], status: int = 200) -> HTMLResponse:
-    return _ctx(request)(request, template, data, status)
+    from irr.web.app import render_page  # the package's page renderer (imported late: app imports this module)
+
+    return render_page(request, template, data, status)
 
 
 def _message(request: Request, status: int, title: str, message: str) -> HTMLResponse:
@@ -157,8 +157,7 @@ def dashboard_data(request: Request, live: LiveSession) -> dict[str, Any]:
     }
     store = request.app.state.open_store(create=True)
     with store:
-        known = live.id in set(store.sessions()["session_id"]) if not store.sessions().empty else False
-        if not known:
+        if not _has_session(store, live.id):
             return data
         scores = store.scores(session=live.id, bank=request.app.state.bank())
     if scores.empty:
@@ -310,7 +309,7 @@ def _sheet(request: Request, live: LiveSession, rater: str) -> dict[str, Any]:
     mine: dict[tuple[str, str], str] = {}
     store = request.app.state.open_store(create=True)
     with store:
-        if not store.sessions().empty and live.id in set(store.sessions()["session_id"]):
+        if _has_session(store, live.id):
             own = store.scores(session=live.id, rater=rater)
             for row in own.itertuples():
                 value = row.condition_code if getattr(row, "condition_code", "") else row.score

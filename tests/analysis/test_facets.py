@@ -102,6 +102,11 @@ def test_differential_rater_functioning_suppresses_small_cells(null_data):
     assert table.loc[~small, "count"].ge(10).all()
     # suppressed cells are not in the Holm family: p_adjusted is computed over the others only
     assert table.loc[~small, "p_adjusted"].notna().all()
+    # ratings of works with no flag recorded are in no cell, and counted
+    blanked = flagged.assign(flag_ell=np.where(flagged["work_id"] == works[0], "", flagged["flag_ell"]))
+    again = fit_facets(blanked, correct_bias=False, bias=()).bias("rater_id", "flag_ell")
+    n_blank = int((blanked["flag_ell"] == "").sum())
+    assert again.attrs["dropped"]["flag_ell blank"] == n_blank
 
 
 def test_extreme_work_is_measured_and_reported():

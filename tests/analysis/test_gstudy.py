@@ -83,6 +83,7 @@ def test_nested_design_recovery_and_wrong_declarations():
         tol = 0.06 if source in ("task_id", "rater_id:task_id") else 0.03
         assert comp.loc[source, "variance"] == pytest.approx(planted, abs=tol), source
     assert result.meta["design"] == "student_id x (rater_id:task_id)"
+    assert result.meta["cells_possible"] == 1200 * 4 * 5  # students x (5 raters in each of 4 tasks)
     # the nested raters undeclared: a clear error that names the declaration to make
     with pytest.raises(DataError, match=r"rater_id is nested in task_id; declare nested=\{'rater_id': 'task_id'\}"):
         g_study(scores, n_resamples=0)
@@ -107,6 +108,7 @@ def test_raters_nested_in_students():
     assert comp.loc["work_id", "variance"] == pytest.approx(1.0, abs=0.2)
     assert comp.loc["residual", "variance"] == pytest.approx(0.16 + 0.25, abs=0.08)
     assert result.meta["design"] == "rater_id:work_id"
+    assert result.meta["cells_possible"] == 600  # each of the 600 raters scores one work
 
 
 def test_d_study_and_smallest_design(crossed):

@@ -139,7 +139,7 @@ def test_sessions_and_the_calibration_report(client, bank_dir):
     assert agreement.status_code == 200 and "Agreement" in agreement.text
     assert client.get("/sessions/seacoast-calibration-2026-10/nosuch").status_code == 404
     compare = client.get("/sessions/seacoast-calibration-2026-10/compare")  # no audit reads: a message, not a 500
-    assert compare.status_code in (400, 404) and "Error" in compare.text or "Not found" in compare.text
+    assert compare.status_code in (400, 404) and ("Error" in compare.text or "Not found" in compare.text)
     bare = TestClient(create_app(None, bank_dir))
     assert bare.get("/sessions.json").json() == {"title": "Sessions", "store": None, "sessions": []}
 
