@@ -65,14 +65,23 @@ def check_options(host: str, passphrase: str | None) -> None:
     show_default=True,
     help="Log every request (paths can hold session and paper ids).",
 )
-def serve(store_path, bank_dir, host, port, passphrase, access_log) -> None:
+@click.option(
+    "--max-upload-mb",
+    type=click.FloatRange(0.01, 1024),
+    default=10.0,
+    show_default=True,
+    help="Largest score sheet the browser may upload, in MiB (larger uploads are refused unread).",
+)
+def serve(store_path, bank_dir, host, port, passphrase, access_log, max_upload_mb) -> None:
     """Web application: the task bank, the store's sessions and their reports, in a browser.
 
     Bound to 127.0.0.1 unless --host is given; on any other address it refuses to start without a
     coordinator passphrase (at least 12 characters; none is generated).  Every page has a JSON twin
     at the same path with .json appended.  On a task's page the coordinator can open a live
     calibration session: raters join with its link (or QR code) and score the anchor papers on
-    their own devices while the dashboard follows.
+    their own devices while the dashboard follows; live sessions are kept in the store, so a
+    restart carries on.  Score sheets can be uploaded on the sessions page (validated like irr
+    ingest's, up to --max-upload-mb).
 
     \b
     irr ingest examples/calibration/*.csv --session examples/calibration/session.yaml
@@ -90,9 +99,10 @@ def serve(store_path, bank_dir, host, port, passphrase, access_log) -> None:
         {
             "IRR_SERVE_STORE": str(store),
             "IRR_SERVE_BANK": str(Path(bank.root).resolve()),
-            "IRR_SERVE_SECRET": os.urandom(32).hex(),
+            "IRR_SERVE_MAX_UPLOAD": str(int(max_upload_mb * 2**20)),
         }
     )
+    os.environ.pop("IRR_SERVE_SECRET", None)  # the cookie key kept in the store: raters stay joined over a restart
     if passphrase:
         os.environ[PASSPHRASE_ENV] = passphrase
     else:

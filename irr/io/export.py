@@ -1,4 +1,4 @@
-"""Writing tables for spreadsheets safely (CSV and .xlsx)."""
+"""Writing tables for spreadsheets safely (CSV and .xlsx), and as a Parquet dataset for Dask."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["neutralise_formulas", "write_scores"]
+__all__ = ["neutralise_formulas", "write_scores", "write_scores_parquet"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,3 +43,25 @@ def write_scores(df: pd.DataFrame, path: str | Path) -> Path:
         # leaves bare with pandas' default "\n" (a bare CR splits the row in a spreadsheet)
         safe.to_csv(path, index=False, lineterminator="\r\n")
     return path
+
+
+def write_scores_parquet(df: pd.DataFrame, folder: str | Path, partition_by: str = "session_id") -> Path:
+    """Write scores as a Parquet dataset with pyarrow, one folder per ``partition_by`` value.
+
+    ``folder/session_id=S/part-0.parquet``: what ``dask.dataframe.read_parquet(folder)``
+    (or any Arrow reader) reads back, one partition per session, so a cluster can
+    compute agreement per session without a shuffle.  Values are written as they
+    are (Parquet is not opened by spreadsheets, so no formula neutralising).
+    Needs the ``dask`` extra (``pip install irr-toolkit[dask]``) for pyarrow.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - the extra is missing
+        raise ImportError("Parquet export needs pyarrow: pip install 'irr-toolkit[dask]'") from None
+    folder = Path(folder)
+    if partition_by not in df.columns:
+        raise KeyError(f"column {partition_by!r} not in the scores; columns are {list(df.columns)}")
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    pq.write_to_dataset(table, root_path=str(folder), partition_cols=[partition_by])
+    return folder

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from irr.errors import IrrError
     from irr.model.bank import Bank
     from irr.model.session import Session
     from irr.store.store import IngestResult, Store
 
-__all__ = ["ingest", "resolve_session"]
+__all__ = ["ingest", "ingest_sheets", "resolve_session"]
 
 
 def resolve_session(store: Store, session: Session | Mapping | str | os.PathLike) -> Session:
@@ -138,3 +139,52 @@ def ingest(
             store.write_submission(submission, manifest, replace=replace, dry_run=dry_run, progress=progress)
         )
     return results
+
+
+def ingest_sheets(
+    store: Store,
+    sheets: Sequence[tuple[str, bytes]],
+    session: Session | Mapping | str | os.PathLike,
+    *,
+    bank: Bank | None = None,
+    replace: bool = False,
+) -> list[IngestResult | IrrError]:
+    """Validate and store many score sheets given as content, in one transaction.
+
+    What :func:`ingest` does for files, for ``(name, content)`` pairs held in memory (a live
+    session's submissions, uploads), and with an outcome per sheet instead of stopping at the
+    first refused one: each entry is the sheet's :class:`~irr.store.store.IngestResult`, or the
+    error refusing it (the same :class:`~irr.errors.SubmissionError` messages, rows and columns
+    of that sheet, as ``irr ingest`` prints).  A refused sheet stores nothing; the others are
+    stored together (:func:`~irr.io.submissions.read_sheets`, then
+    :meth:`~irr.store.Store.write_submissions`), so 200 raters' sheets cost one validation and
+    one commit rather than 200.
+
+    Examples
+    --------
+    >>> import tempfile, irr
+    >>> from irr.io import ingest_sheets
+    >>> store = irr.Store(tempfile.mkdtemp() + "/s.sqlite")
+    >>> head = b"rater_id,work_id,task_id,dimension,score\\n"
+    >>> sheets = [("t1.csv", head + b"T1,W1,ela-g8-argument,claim,3\\n"),
+    ...           ("t2.csv", head + b"T2,W1,ela-g8-argument,claim,9\\n")]
+    >>> for outcome in ingest_sheets(store, sheets, {"id": "cal", "kind": "calibration", "date": "2026-10-14"}):
+    ...     print(str(outcome).splitlines()[0])
+    t1.csv: ingested 1 scores from 1 rows into session cal
+    t2.csv was rejected (1 problem(s); nothing stored):
+    """
+    from irr.io.submissions import read_sheets
+    from irr.model.bank import load_bank
+
+    manifest = resolve_session(store, session)
+    merged = {**store.stored_column_map(manifest.id), **manifest.column_map}
+    if merged != manifest.column_map:
+        manifest = manifest.model_copy(update={"column_map": merged})
+    bank = bank or load_bank()
+    outcomes: list = read_sheets(sheets, bank, manifest)
+    valid = [i for i, o in enumerate(outcomes) if not isinstance(o, Exception)]
+    if valid:
+        stored = store.write_submissions([outcomes[i] for i in valid], manifest, replace=replace)
+        for i, result in zip(valid, stored):
+            outcomes[i] = result
+    return outcomes

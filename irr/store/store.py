@@ -28,6 +28,7 @@ a store and listing its sessions (``irr sessions``) stays quick.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import getpass
 import itertools
@@ -36,7 +37,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from irr._version import __version__
 from irr.errors import (
@@ -62,7 +63,7 @@ __all__ = ["Store", "IngestResult", "STORE_ENV", "DEFAULT_STORE", "SCHEMA_VERSIO
 
 STORE_ENV = "IRR_STORE"
 DEFAULT_STORE = "irr-store.sqlite"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -193,6 +194,18 @@ _MIGRATIONS: dict[int, str] = {
         JOIN terms rt ON rt.id = sc.read_type JOIN terms rd ON rd.id = sc.rater_district
         JOIN terms ro ON ro.id = sc.rater_role JOIN terms wd ON wd.id = sc.work_district
         JOIN terms sh ON sh.id = sc.school;
+    """,
+    # 5: live calibration sessions of irr serve (join code, open or closed, revealed), the raters who
+    # joined them, and the server's cookie-signing key: a restarted server carries on where it stopped.
+    5: """
+    CREATE TABLE live_sessions (
+        id TEXT PRIMARY KEY, task_id TEXT NOT NULL, profile TEXT NOT NULL, join_code TEXT NOT NULL UNIQUE,
+        date TEXT NOT NULL, open INTEGER NOT NULL DEFAULT 1, revealed INTEGER NOT NULL DEFAULT 0,
+        opened_at TEXT NOT NULL);
+    CREATE TABLE live_raters (
+        session_id TEXT NOT NULL REFERENCES live_sessions(id), rater_id TEXT NOT NULL, joined_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, rater_id));
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 }
 
@@ -423,60 +436,197 @@ class Store:
         batches of scores are stored.
         """
         sub = submission
-        n_scores = len(sub.scores)
-        base: dict[str, Any] = dict(
-            file=sub.name,
-            session=session.id,
-            n_rows=sub.n_rows,
-            n_scores=n_scores,
-            sha256=sub.sha256,
-            n_not_scored=sub.n_not_scored,
-            n_condition_coded=sub.n_condition_coded,
-            not_scored=sub.not_scored,
-        )
+        base = self._result_fields(sub, session)
         same = self._conn.execute(
             "SELECT name FROM files WHERE session_id = ? AND sha256 = ?", (session.id, sub.sha256)
         ).fetchone()
         if same is not None:
             return IngestResult(action="unchanged", **base)
+        previous = self._previous_file(sub, session, replace)
+        replacing = () if previous is None else (previous,)
+        if dry_run:
+            with self._snapshot():
+                self._refuse_scores_held(sub, session.id, replacing)
+                self._refuse_work_conflicts(sub, replacing)
+            return IngestResult(action="validated", **base)
+        # the rater, work and file ids of the new rows are made in this transaction, so SQLite's
+        # per-row foreign-key lookups (a quarter of the insert time) would only re-check them
+        with self._write(foreign_keys=False):
+            self._refuse_scores_held(sub, session.id, replacing)
+            self._refuse_work_conflicts(sub, replacing)
+            self._upsert_session(session)
+            [action] = self._store_files([sub], session, [previous], progress)
+        return IngestResult(action=action, **base)
+
+    def write_submissions(
+        self, submissions: Sequence[Submission], session: Session, *, replace: bool = False
+    ) -> list[IngestResult | IrrError]:
+        """Store several validated sheets of one session in one transaction.
+
+        Each sheet gets what :meth:`write_submission` would give it -- ``ingested``, ``replaced``,
+        ``unchanged``, or the :class:`~irr.errors.IrrError` refusing it (held scores, work-level
+        conflicts, a changed file without ``replace``) -- in one list, in order; a refused sheet
+        stores nothing and the others are stored.  The checks run once over all the sheets'
+        rows and the rows go in with one insert, so many small sheets (a live session's
+        submissions) cost about what one large one does.  When the joined check refuses, or two
+        sheets hold the same score, each sheet is checked and stored in turn (a savepoint each,
+        in the same transaction), so every refusal names its own sheet.  Names must differ.
+        """
+
+        from irr.model.session import SCORE_KEY
+
+        names = [sub.name for sub in submissions]
+        if len(set(names)) != len(names):
+            raise ValueError("write_submissions: two sheets have the same name; store them one after the other")
+        held = {
+            name: (file_id, sha)
+            for file_id, name, sha in self._conn.execute(
+                "SELECT id, name, sha256 FROM files WHERE session_id = ?", (session.id,)
+            )
+        }
+        shas = {sha for _, sha in held.values()}
+        results: list[IngestResult | IrrError | None] = [None] * len(submissions)
+        todo: list[int] = []
+        for i, sub in enumerate(submissions):
+            if sub.sha256 in shas:
+                results[i] = IngestResult(action="unchanged", **self._result_fields(sub, session))
+            elif sub.name in held and not replace:
+                results[i] = self._changed_file_error(sub, session)
+            else:
+                todo.append(i)
+        if todo:
+            subs = [submissions[i] for i in todo]
+            previous = [held[sub.name][0] if sub.name in held else None for sub in subs]
+            replacing = tuple(p for p in previous if p is not None)
+            joined = self._joined(subs)
+            key = [c for c in SCORE_KEY if c in joined.scores.columns]
+            with self._write(foreign_keys=False):
+                self._upsert_session(session)
+                try:
+                    if len(subs) > 1 and joined.scores.duplicated(key).any():
+                        raise SubmissionError([], summary="two sheets hold the same score")
+                    self._refuse_scores_held(joined, session.id, replacing)
+                    self._refuse_work_conflicts(joined, replacing)
+                except SubmissionError:
+                    self._store_each(subs, session, previous, todo, results)
+                else:
+                    actions = self._store_files(subs, session, previous, None, joined)
+                    for i, sub, action in zip(todo, subs, actions):
+                        results[i] = IngestResult(action=action, **self._result_fields(sub, session))
+        return [r for r in results if r is not None]
+
+    def _store_each(self, subs, session, previous, todo, results) -> None:
+        """Check and store sheets one by one, each in a savepoint of the open transaction."""
+        for i, sub, prev in zip(todo, subs, previous):
+            replacing = () if prev is None else (prev,)
+            self._conn.execute("SAVEPOINT sheet")
+            try:
+                self._refuse_scores_held(sub, session.id, replacing)
+                self._refuse_work_conflicts(sub, replacing)
+                [action] = self._store_files([sub], session, [prev], None)
+            except IrrError as exc:
+                self._conn.execute("ROLLBACK TO sheet")
+                results[i] = exc
+            else:
+                results[i] = IngestResult(action=action, **self._result_fields(sub, session))
+            finally:
+                self._conn.execute("RELEASE sheet")
+
+    @staticmethod
+    def _result_fields(sub: Submission, session: Session) -> dict[str, Any]:
+        return dict(
+            file=sub.name,
+            session=session.id,
+            n_rows=sub.n_rows,
+            n_scores=sub.n_scores,
+            sha256=sub.sha256,
+            n_not_scored=sub.n_not_scored,
+            n_condition_coded=sub.n_condition_coded,
+            not_scored=sub.not_scored,
+        )
+
+    @staticmethod
+    def _changed_file_error(sub: Submission, session: Session) -> ConflictError:
+        return ConflictError(
+            f"{sub.name} is already in session {session.id} with different content; pass --replace to swap "
+            "the old scores for this file's, or rename the file if it holds other scores"
+        )
+
+    def _previous_file(self, sub: Submission, session: Session, replace: bool) -> int | None:
+        """The id of the session's file of the same name (ConflictError unless ``replace``)."""
         previous = self._conn.execute(
             "SELECT id FROM files WHERE session_id = ? AND name = ?", (session.id, sub.name)
         ).fetchone()
         if previous is not None and not replace:
-            raise ConflictError(
-                f"{sub.name} is already in session {session.id} with different content; pass --replace to swap "
-                "the old scores for this file's, or rename the file if it holds other scores"
-            )
-        if dry_run:
-            with self._snapshot():
-                self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
-                self._refuse_work_conflicts(sub, previous[0] if previous else None)
-            return IngestResult(action="validated", **base)
-        action = "replaced" if previous is not None else "ingested"
-        # the rater, work and file ids of the new rows are made in this transaction, so SQLite's
-        # per-row foreign-key lookups (a quarter of the insert time) would only re-check them
-        with self._write(foreign_keys=False):
-            self._refuse_scores_held(sub, session.id, previous[0] if previous else None)
-            self._refuse_work_conflicts(sub, previous[0] if previous else None)
-            self._upsert_session(session)
-            if previous is not None:
-                self._conn.execute("DELETE FROM scores WHERE file_id = ?", (previous[0],))
-                self._conn.execute("DELETE FROM files WHERE id = ?", (previous[0],))
+            raise self._changed_file_error(sub, session)
+        return None if previous is None else int(previous[0])
+
+    @staticmethod
+    def _joined(subs: Sequence[Submission]) -> Submission:
+        """The sheets as one submission (their rows one after another, each with its own line numbers)."""
+        import pandas as pd
+
+        if len(subs) == 1:
+            return subs[0]
+        frames = {id(s.part_of[0]) for s in subs if s.part_of is not None}
+        parts = [s.part_of for s in subs]
+        if (
+            len(frames) == 1
+            and all(p is not None for p in parts)
+            and all(a[2] == b[1] for a, b in zip(parts, parts[1:]))  # type: ignore[index]
+        ):
+            # consecutive parts of one joined frame (read_sheets): slice it instead of concatenating
+            frame, start, stop = parts[0][0], parts[0][1], parts[-1][2]  # type: ignore[index]
+            scores = frame.iloc[start:stop].reset_index(drop=True)
+        else:
+            scores = pd.concat([s.scores for s in subs], ignore_index=True)
+        return dataclasses.replace(
+            subs[0],
+            name=", ".join(s.name for s in subs[:3]) + (f" and {len(subs) - 3} more" if len(subs) > 3 else ""),
+            scores=scores,
+            flag_columns=tuple(dict.fromkeys(c for s in subs for c in s.flag_columns)),
+            codes={},
+            part_of=None,
+        )
+
+    def _store_files(self, subs, session: Session, previous, progress, joined=None) -> list[str]:
+        """Insert checked sheets (inside the caller's write transaction), each replacing its
+        ``previous`` file id when not None; the action of each, ``ingested`` or ``replaced``.
+        ``joined`` is :meth:`_joined` of the sheets when the caller has it."""
+        import numpy as np
+
+        gone = [p for p in previous if p is not None]
+        for start in range(0, len(gone), 900):  # SQLite's parameter limit
+            part = gone[start : start + 900]
+            marks = ",".join("?" * len(part))
+            self._conn.execute(f"DELETE FROM scores WHERE file_id IN ({marks})", part)
+            self._conn.execute(f"DELETE FROM files WHERE id IN ({marks})", part)
+        now = _now()
+        file_ids = []
+        for sub in subs:
             cur = self._conn.execute(
                 "INSERT INTO files (session_id, name, sha256, layout, n_rows, n_scores, ingested_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session.id, sub.name, sub.sha256, sub.layout, sub.n_rows, n_scores, _now()),
+                (session.id, sub.name, sub.sha256, sub.layout, sub.n_rows, sub.n_scores, now),
             )
-            file_id = cur.lastrowid
-            rater_ids = self._intern("raters", sub.codes.get("rater_id", sub.scores["rater_id"]))
-            work_ids = self._intern("works", sub.codes.get("work_id", sub.scores["work_id"]))
-            self._insert_scores(file_id, session.id, sub, rater_ids, work_ids, progress)
-            self._conn.execute(
-                "INSERT INTO ingest_log (at, session_id, file, sha256, n_rows, action, who, tool) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (_now(), session.id, sub.name, sub.sha256, sub.n_rows, action, _who(), f"irr-toolkit {__version__}"),
-            )
-        return IngestResult(action=action, **base)
+            file_ids.append(cur.lastrowid)
+        actions = ["replaced" if p is not None else "ingested" for p in previous]
+        row_files: Any
+        if len(subs) == 1:
+            sub, row_files = subs[0], file_ids[0]
+        else:
+            sub = joined if joined is not None else self._joined(subs)
+            row_files = np.repeat(np.array(file_ids, dtype=np.int64), [s.n_scores for s in subs])
+        raters = self._intern("raters", sub.codes.get("rater_id", sub.scores["rater_id"]))
+        works = self._intern("works", sub.codes.get("work_id", sub.scores["work_id"]))
+        self._insert_scores(row_files, session.id, sub, raters, works, progress)
+        tool, who = f"irr-toolkit {__version__}", _who()
+        self._conn.executemany(
+            "INSERT INTO ingest_log (at, session_id, file, sha256, n_rows, action, who, tool) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(now, session.id, s.name, s.sha256, s.n_rows, a, who, tool) for s, a in zip(subs, actions)],
+        )
+        return actions
 
     def _lookup(self, table: str, column: str, values) -> np.ndarray:
         """Ids of values in a code/term table, -1 where absent (nothing is inserted)."""
@@ -493,7 +643,7 @@ class Store:
             mapping.update(self._conn.execute(f"SELECT {column}, id FROM {table} WHERE {column} IN ({marks})", part))
         return np.array([mapping.get(u, -1) for u in unique] or [-1], dtype=np.int64)[codes]
 
-    def _refuse_scores_held(self, sub: Submission, session_id: str, replacing: int | None) -> None:
+    def _refuse_scores_held(self, sub: Submission, session_id: str, replacing: Sequence[int] = ()) -> None:
         """Raise if the session already holds any score of ``sub`` from another file.
 
         One indexed query tells whether the session has rows at all (a new session costs nothing),
@@ -527,8 +677,8 @@ class Store:
             return
         held = self._read_columns(columns + ["file_id", "source_line"], [], {"session": session_id})
         held = pd.DataFrame(held)
-        if replacing is not None:
-            held = held[held["file_id"] != replacing]
+        if replacing:
+            held = held[~held["file_id"].isin(replacing)]
         if held.empty:
             return
         clash = new.merge(held, on=columns, how="inner")
@@ -559,7 +709,7 @@ class Store:
             problems, summary=f"{sub.name} was rejected (scores the session already holds; nothing stored)"
         )
 
-    def _refuse_work_conflicts(self, sub: Submission, replacing: int | None) -> None:
+    def _refuse_work_conflicts(self, sub: Submission, replacing: Sequence[int] = ()) -> None:
         """Raise if a work of ``sub`` the store already holds has another value of a work-level column.
 
         ``work_district``, ``school``, ``student_id`` and the ``flag_*`` columns describe the work
@@ -581,7 +731,8 @@ class Store:
         columns = [c for c in (*WORK_COLUMNS, *sub.flag_columns) if c in df.columns]
         if not columns or df.empty:
             return
-        if self._conn.execute("SELECT 1 FROM scores WHERE file_id IS NOT ? LIMIT 1", (replacing,)).fetchone() is None:
+        replaced = ",".join(str(int(r)) for r in replacing) or "-1"  # integers only: safe to inline; ids are > 0
+        if self._conn.execute(f"SELECT 1 FROM scores WHERE file_id NOT IN ({replaced}) LIMIT 1").fetchone() is None:
             return
         work_codes, work_ids = sub.codes["work_id"] if "work_id" in sub.codes else pd.factorize(df["work_id"])
         work_codes = np.asarray(work_codes)
@@ -633,12 +784,12 @@ class Store:
             stored = self._conn.execute(
                 "SELECT DISTINCT fw.i, sc.file_id, sc.work_district, sc.school, sc.student_id, ifnull(sc.flags, '') "
                 "FROM scores sc CROSS JOIN temp.file_works fw ON fw.work = sc.work "
-                "WHERE sc.file_id IS NOT :replacing AND ("
+                f"WHERE sc.file_id NOT IN ({replaced}) AND ("
                 "(fw.work_district != :blank AND sc.work_district NOT IN (:blank, fw.work_district)) "
                 "OR (fw.school != :blank AND sc.school NOT IN (:blank, fw.school)) "
                 "OR (fw.student_id != '' AND sc.student_id NOT IN ('', fw.student_id)) "
                 "OR (fw.flags != '' AND ifnull(sc.flags, '') NOT IN ('', fw.flags)))",
-                {"replacing": replacing, "blank": int(blank)},
+                {"blank": int(blank)},
             ).fetchall()
         finally:
             for table in ("file_codes", "file_works"):
@@ -824,7 +975,7 @@ class Store:
             return values.tolist()
 
         values = {
-            "file_id": file_id,
+            "file_id": column(file_id),
             "session": column(ids["session"]),
             "rater": column(raters),
             "work": column(works),
@@ -1209,3 +1360,99 @@ class Store:
         import pandas as pd
 
         return pd.read_sql_query("SELECT * FROM ingest_log ORDER BY id", self._conn)
+
+    # --------------------------------------------------------------- live sessions (irr serve)
+    _LIVE_FIELDS = ("id", "task_id", "profile", "join_code", "date", "open", "revealed", "opened_at")
+
+    def open_live_session(self, session_id: str, task_id: str, profile: str, join_code: str, date: str) -> dict:
+        """Record a live calibration session of ``irr serve`` (its join code, open, not revealed).
+
+        A live session of that id already recorded is returned as it is (its code kept): opening
+        it again is carrying on.  An id the store holds as an ordinary (ingested) session is
+        refused with :class:`~irr.errors.ConflictError`: live scores would mix with its files.
+        """
+        with self._write():
+            row = self._conn.execute(
+                f"SELECT {', '.join(self._LIVE_FIELDS)} FROM live_sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if row is not None:
+                return self._live_record(row)
+            if self._conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None:
+                raise ConflictError(
+                    f"session {session_id!r} is already in the store (ingested score sheets); "
+                    "give the live session another id"
+                )
+            self._conn.execute(
+                "INSERT INTO live_sessions (id, task_id, profile, join_code, date, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, task_id, profile, join_code, date, _now()),
+            )
+        return self.live_session(session_id)
+
+    def live_sessions(self) -> list[dict]:
+        """Every live session recorded, oldest first, as dicts of ``id, task_id, profile, join_code, date,
+        open, revealed, opened_at``."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join(self._LIVE_FIELDS)} FROM live_sessions ORDER BY opened_at, id"
+        ).fetchall()
+        return [self._live_record(row) for row in rows]
+
+    def live_session(self, session_id: str) -> dict:
+        """One live session's record (:class:`~irr.errors.NotFoundError` if there is none)."""
+        row = self._conn.execute(
+            f"SELECT {', '.join(self._LIVE_FIELDS)} FROM live_sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no live session {session_id!r} in {self.path.name}")
+        return self._live_record(row)
+
+    def _live_record(self, row) -> dict:
+        record = dict(zip(self._LIVE_FIELDS, row))
+        record["open"], record["revealed"] = bool(record["open"]), bool(record["revealed"])
+        return record
+
+    def set_live_state(self, session_id: str, *, open: bool | None = None, revealed: bool | None = None) -> dict:
+        """Close or reopen a live session's scoring, reveal its consensus scores; the new record."""
+        self.live_session(session_id)
+        with self._write():
+            if open is not None:
+                self._conn.execute("UPDATE live_sessions SET open = ? WHERE id = ?", (int(open), session_id))
+            if revealed is not None:
+                self._conn.execute("UPDATE live_sessions SET revealed = ? WHERE id = ?", (int(revealed), session_id))
+        return self.live_session(session_id)
+
+    def add_live_raters(self, session_id: str, rater_ids: Sequence[str]) -> None:
+        """Record raters who joined a live session (once each; joining again changes nothing)."""
+        now = _now()
+        with self._write():
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO live_raters (session_id, rater_id, joined_at) VALUES (?, ?, ?)",
+                [(session_id, str(r), now) for r in rater_ids],
+            )
+
+    def live_raters(self, session_id: str) -> list[str]:
+        """The raters who joined a live session, sorted."""
+        rows = self._conn.execute(
+            "SELECT rater_id FROM live_raters WHERE session_id = ? ORDER BY rater_id", (session_id,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def setting(self, name: str, default: Callable[[], str]) -> str:
+        """A value kept in the store (``irr serve``'s cookie-signing key), made by ``default()`` and
+        stored the first time it is asked for."""
+        with self._write():
+            self._conn.execute("INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", (name, default()))
+            return str(self._conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()[0])
+
+    def file_scores(self, session_id: str, file_name: str) -> list[tuple[str, str, int | None, str]]:
+        """The scores one stored sheet holds, as ``(work_id, dimension, score, condition_code)`` in
+        its row order (a live session's rater reading back their own sheet; one indexed lookup, not
+        a read of the session)."""
+        return list(
+            self._conn.execute(
+                "SELECT w.code, di.value, sc.score, cc.value FROM files f "
+                "JOIN scores sc ON sc.file_id = f.id JOIN works w ON w.id = sc.work "
+                "JOIN terms di ON di.id = sc.dimension JOIN terms cc ON cc.id = sc.condition_code "
+                "WHERE f.session_id = ? AND f.name = ? ORDER BY sc.rowid",
+                (session_id, file_name),
+            )
+        )

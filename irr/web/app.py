@@ -24,6 +24,7 @@ student or rater ids.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Route
 
 from irr._version import __version__
-from irr.errors import DataError, IrrError, NotFoundError
-from irr.web.security import AttemptLimiter, new_token, tokens_match, verify_passphrase
+from irr.errors import ConflictError, DataError, IrrError, NotFoundError
+from irr.web.security import AttemptLimiter, new_token, read_body, tokens_match, verify_passphrase
 
 __all__ = [
     "create_app",
@@ -49,6 +50,7 @@ __all__ = [
     "ENV_PASSPHRASE",
     "ENV_PASSPHRASE_HASH",
     "ENV_SECRET",
+    "ENV_MAX_UPLOAD",
 ]
 
 ENV_STORE = "IRR_SERVE_STORE"
@@ -56,14 +58,18 @@ ENV_BANK = "IRR_SERVE_BANK"
 ENV_PASSPHRASE = "IRR_SERVE_PASSPHRASE"
 ENV_PASSPHRASE_HASH = "IRR_SERVE_PASSPHRASE_HASH"
 ENV_SECRET = "IRR_SERVE_SECRET"
+ENV_MAX_UPLOAD = "IRR_SERVE_MAX_UPLOAD"
+MAX_UPLOAD_BYTES = 10 * 2**20
+UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 DOCUMENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 OPEN_PATHS = ("/login", "/join/", "/live/")  # the live pages check coordinator or rater themselves
 
-_templates = Environment(
+templates = Environment(
     loader=PackageLoader("irr.web", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the package's templates do not change under a running server: no stat() per page
 )
 
 
@@ -217,7 +223,7 @@ def render_page(request: Request, template: str, data: dict[str, Any], status: i
         "locked": request.app.state.passphrase_hash is not None,
         "json_url": _json_url(request),
     }
-    return HTMLResponse(_templates.get_template(template).render(**context), status_code=status)
+    return HTMLResponse(templates.get_template(template).render(**context), status_code=status)
 
 
 def _json_url(request: Request) -> str:
@@ -339,6 +345,110 @@ async def session_report(request: Request) -> Response:
     return HTMLResponse(render_html(result, table_formats=()))
 
 
+def _upload_data(request: Request, sessions: list[str]) -> dict[str, Any]:
+    limit = request.app.state.max_upload_bytes
+    return {
+        "title": "Upload a score sheet",
+        "sessions": sessions,
+        "max_upload_mb": round(limit / 2**20, 2),
+        "kinds": ["calibration", "regional_scoring", "audit", "local"],
+        "result": None,
+        "problems": [],
+        "message": "",
+    }
+
+
+def _stored_session_ids(request: Request) -> list[str]:
+    store = request.app.state.open_store(create=True)
+    with store:
+        return [str(row[0]) for row in store.session_table()[1]]
+
+
+async def upload(request: Request) -> Response:
+    """A score sheet (CSV/XLSX) uploaded through the browser, validated and stored like ``irr ingest``."""
+    from starlette.concurrency import run_in_threadpool
+
+    as_json = request.url.path.endswith(".json")
+    try:
+        sessions = await run_in_threadpool(_stored_session_ids, request)
+    except NotFoundError as exc:
+        return _error(request, 404, str(exc), as_json)
+    data = _upload_data(request, sessions)
+    if request.method == "GET":
+        return JSONResponse(data) if as_json else render_page(request, "upload.html.j2", data)
+
+    def refuse(status: int, message: str, problems: list | None = None) -> Response:
+        data.update(message=message, problems=problems or [])
+        if as_json:
+            return JSONResponse({"error": message, "problems": problems or []}, status_code=status)
+        return render_page(request, "upload.html.j2", data, status)
+
+    body = await read_body(request, request.app.state.max_upload_bytes)
+    if body is None:
+        return refuse(413, f"the upload is larger than {data['max_upload_mb']} MiB: split the sheet")
+    form = await request.form()
+    if not tokens_match(request.session.get("csrf"), str(form.get("csrf", ""))):
+        return refuse(400, "the form expired: reload the page")
+    sheet = form.get("sheet")
+    if sheet is None or isinstance(sheet, str) or not sheet.filename:
+        return refuse(400, "choose a score sheet (.csv or .xlsx) to upload")
+    name = Path(sheet.filename.replace("\\", "/")).name
+    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+        return refuse(400, f"{name}: unsupported file type; save the sheet as .csv or .xlsx")
+    content = await sheet.read()
+    session_id = str(form.get("session_id", "")).strip()
+    if not session_id:
+        return refuse(400, "name the session: choose a stored one or give a new id")
+    if session_id in sessions:
+        manifest: Any = session_id
+    else:
+        manifest = {
+            "id": session_id,
+            "kind": str(form.get("kind", "")).strip() or None,
+            "date": str(form.get("date", "")).strip() or None,
+            "description": "uploaded through irr serve",
+        }
+    replace = str(form.get("replace", "")) in ("1", "on", "true")
+
+    def store_sheet():
+        from irr.io import ingest_sheets
+
+        with request.app.state.open_store(create=True) as store:
+            return ingest_sheets(store, [(name, content)], manifest, bank=_bank(request), replace=replace)[0]
+
+    try:
+        outcome = await run_in_threadpool(store_sheet)
+    except IrrError as exc:  # the session's manifest (kind, date) itself
+        outcome = exc
+    if isinstance(outcome, IrrError):
+        problems = [
+            {
+                "file": p.file,
+                "row": p.row,
+                "column": p.column,
+                "field": p.field,
+                "message": p.message,
+                "fix": p.fix,
+                "text": str(p),
+            }
+            for p in getattr(outcome, "problems", ())
+        ]
+        summary = str(outcome).splitlines()[0] if problems else str(outcome)
+        return refuse(409 if isinstance(outcome, ConflictError) else 400, summary, problems)
+    result = {
+        "file": outcome.file,
+        "session": outcome.session,
+        "action": outcome.action,
+        "n_rows": outcome.n_rows,
+        "n_scores": outcome.n_scores,
+        "text": str(outcome),
+    }
+    if as_json:
+        return JSONResponse(result)
+    data.update(result=result, sessions=sorted({*sessions, outcome.session}))
+    return render_page(request, "upload.html.j2", data)
+
+
 async def login(request: Request) -> Response:
     state = request.app.state
     if state.passphrase_hash is None:
@@ -408,11 +518,13 @@ def create_app(
     *,
     passphrase_hash: str | None = None,
     secret: str | None = None,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
 ) -> Starlette:
     """The application over a store file (None: the bank only) and a bank folder (None: the
     default bank, as the CLI finds it).  ``passphrase_hash`` (:func:`irr.web.security.hash_passphrase`)
     locks every coordinator page behind a login; ``secret`` signs the session cookies (default:
-    random for this process)."""
+    a key kept in the store, so raters stay joined when the server restarts; random for this
+    process when there is no store file yet); ``max_upload_bytes`` bounds a score sheet upload."""
     from irr.model.bank import load_bank
     from irr.web import live
 
@@ -435,6 +547,9 @@ def create_app(
             raise NotFoundError(f"no store at {path}: ingest a session first (irr ingest)")
         return Store(path)
 
+    if secret is None and store_path is not None and Path(store_path).is_file():
+        with open_store() as store:
+            secret = store.setting("serve_cookie_key", new_token)
     routes = [
         Route("/", _page("bank.html.j2", bank_page)),
         Route("/index.json", _page("bank.html.j2", bank_page)),
@@ -442,12 +557,30 @@ def create_app(
         Route("/tasks/{task_id}", _page("task.html.j2", task_page), name="task"),
         Route("/sessions", _page("sessions.html.j2", sessions_page)),
         Route("/sessions.json", _page("sessions.html.j2", sessions_page)),
+        Route("/sessions/upload", upload, methods=["GET", "POST"], name="upload"),
+        Route("/sessions/upload.json", upload, methods=["GET", "POST"]),
         Route("/sessions/{session_id}/{report}", session_report),
         Route("/login", login, methods=["GET", "POST"]),
         *[Route(path, endpoint, methods=methods, name=name) for path, endpoint, methods, name in live.ROUTES],
         Route("/logout", logout, methods=["POST"]),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        # the bank and the modules a live session needs, loaded before the first rater arrives
+        from starlette.concurrency import run_in_threadpool
+
+        def warm() -> None:
+            import irr.analysis.calibration  # noqa: F401
+            import irr.io.ingestion  # noqa: F401
+
+            bank()
+
+        await run_in_threadpool(warm)
+        yield
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes,
         middleware=[
             Middleware(
@@ -466,7 +599,8 @@ def create_app(
     app.state.store_path = Path(store_path) if store_path is not None else None
     app.state.passphrase_hash = passphrase_hash
     app.state.login_limiter = AttemptLimiter(max_attempts=10, window_seconds=60)
-    app.state.live = live.LiveRegistry()
+    app.state.max_upload_bytes = int(max_upload_bytes)
+    app.state.live = live.LiveRegistry(open_store, bank)
     return app
 
 
@@ -484,4 +618,5 @@ def app_from_environment() -> Starlette:
         os.environ.get(ENV_BANK) or None,
         passphrase_hash=stored,
         secret=os.environ.get(ENV_SECRET) or None,
+        max_upload_bytes=int(os.environ.get(ENV_MAX_UPLOAD) or MAX_UPLOAD_BYTES),
     )

@@ -93,3 +93,20 @@ class AttemptLimiter:
                 return False
             seen.append(now)
             return True
+
+
+async def read_body(request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it is larger than ``limit`` bytes (not read further:
+    an oversized upload costs the server nothing but the bytes up to the limit)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # request.form() then parses the body read here (Starlette keeps it as _body)
+    return body

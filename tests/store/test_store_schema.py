@@ -94,7 +94,7 @@ def test_schema_1_store_is_migrated(tmp_path):
     conn.close()
 
     store = Store(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 4
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION == 5
     assert store.check() == []
     df = store.scores()
     assert df["rater_id"].tolist() == ["T1", "T2", "T2"]
@@ -167,7 +167,7 @@ def test_schema_2_store_is_migrated_to_condition_codes(tmp_path):
     path = tmp_path / "v2.sqlite"
     _schema_2_store(path)
     store = Store(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 5
     assert store.check() == []
     df = store.scores()
     assert df["score"].tolist() == [3, 2] and str(df["score"].dtype) == "Int64"
@@ -227,7 +227,7 @@ def test_schema_3_store_is_migrated_to_student_ids(tmp_path):
     _schema_3_store(path)
     before = sqlite3.connect(path).execute("SELECT * FROM scores ORDER BY rowid").fetchall()
     store = Store(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 5
     assert store.check() == []
     # the old rows are kept as they were, with a blank student id
     assert store._conn.execute("SELECT * FROM scores ORDER BY rowid").fetchall() == [r + ("",) for r in before]
