@@ -212,7 +212,10 @@ THROUGH = {
     "python-multipart": "starlette parses form posts with it (request.form())",
     "itsdangerous": "starlette's SessionMiddleware signs the session cookie with it",
     "httpx2": "starlette.testclient.TestClient sends its requests with it (tests)",
+    "irr-toolkit": "the test extra includes the package's own dask extra (irr-toolkit[dask])",
 }
+# optional extras (not the test extra): imported lazily, only when their feature is used
+OPTIONAL_EXTRAS = ("dask",)
 
 
 def requirement_names(requirements: list[str]) -> list[str]:
@@ -260,6 +263,9 @@ def test_every_runtime_dependency_is_imported_by_the_package(project, package):
 
 def test_every_third_party_import_of_the_package_is_a_runtime_dependency(project, package):
     declared = {import_name(d) for d in requirement_names(project["dependencies"])}
+    for extra in OPTIONAL_EXTRAS:
+        declared |= {import_name(d) for d in requirement_names(project["optional-dependencies"][extra])}
+    declared |= {"distributed"}  # dask[distributed] installs it
     third_party = package - set(sys.stdlib_module_names) - {"irr"}
     assert third_party - declared == set(), "imported by irr/ but not in [project] dependencies"
 

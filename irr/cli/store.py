@@ -218,8 +218,17 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
 
 @click.command()
 @click.option("--session", required=True, help="Session id.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: SESSION.csv|xlsx).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="parquet: a dataset folder partitioned by session (pyarrow; the dask extra), for Dask.",
+)
+@click.option(
+    "--out", type=click.Path(), help="Output file, or folder for parquet (default: SESSION.csv|xlsx|parquet)."
+)
 @click.option("--include-flags", is_flag=True, help="Also export student ids and subgroup flags (restricted data).")
 @STORE_OPTION
 def export(session, fmt, out, include_flags, store_path) -> None:
@@ -230,7 +239,12 @@ def export(session, fmt, out, include_flags, store_path) -> None:
         require_session(store, session)
         df = store.scores(session=session, include_flags=include_flags)
     target = Path(out or f"{session}.{fmt}")
-    write_scores(df, target)
+    if fmt == "parquet":
+        from irr.io.export import write_scores_parquet
+
+        write_scores_parquet(df, target)
+    else:
+        write_scores(df, target)
     click.echo(f"wrote {len(df)} scores to {target}")
 
 

@@ -30,7 +30,15 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from irr.errors import CategoryError, DataError, NonNumericScaleError, RaterIdentityError, UnorderedScaleError
+from irr.errors import (
+    CategoryError,
+    DataError,
+    InsufficientDataError,
+    NonNumericScaleError,
+    RaterIdentityError,
+    UnorderedScaleError,
+)
+from irr.stats._sufficient import SufficientStatistics
 
 __all__ = [
     "Ratings",
@@ -41,7 +49,16 @@ __all__ = [
     "count_row_codes",
     "pack_unit_counts",
     "unpack_unit_counts",
+    "PerUnitDataError",
 ]
+
+
+class PerUnitDataError(InsufficientDataError):
+    """A statistic needs each unit's (or rating's) data, but the ratings hold merged tables only.
+
+    Raised by :class:`Ratings` built with :meth:`Ratings.from_sufficient_statistics`
+    (e.g. by :meth:`Ratings.from_dask`) instead of collecting the ratings.
+    """
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -698,6 +715,21 @@ def unpack_unit_counts(packed: np.ndarray, bits: int, k: int) -> np.ndarray:
     return out
 
 
+def _in_memory_order(patterns: np.ndarray, multiplicity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct count rows in the order :meth:`Ratings.count_patterns` gives them for long data.
+
+    By their mixed-radix code (the last category the most significant digit)
+    when the code space is small, else lexicographically, so that a bootstrap
+    over merged patterns draws the same replicates as over the ratings.
+    """
+    coded = count_row_codes(patterns, max_bits=24)
+    if coded is not None:
+        order = np.argsort(coded[0], kind="stable")
+    else:
+        order = np.lexsort(patterns.T[::-1])
+    return _readonly(patterns[order].astype(np.int64)), _readonly(multiplicity[order].astype(np.int64))
+
+
 class Ratings:
     """Integer-coded ratings: who rated which unit, and which category.
 
@@ -795,6 +827,7 @@ class Ratings:
         self._wide = None if wide is None else _readonly(wide)
         self._given_counts = None if counts is None else _readonly(counts)
         self.dropped = dict(dropped or {})
+        self._sufficient: SufficientStatistics | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -910,6 +943,85 @@ class Ratings:
             grid = grid[unit_used][:, rater_used]
         out.__dict__["wide_codes"] = _readonly(grid)
         return out
+
+    @classmethod
+    def from_sufficient_statistics(
+        cls,
+        statistics: SufficientStatistics,
+        categories: Any,
+        rater_labels: Any,
+        dropped: Mapping[str, int] | None = None,
+    ) -> "Ratings":
+        """Ratings held as merged tables (count patterns, rater and pair tables, ICC sums).
+
+        What :meth:`from_dask` builds: the coefficients computed from unit count
+        patterns (percent agreement, Fleiss, Gwet, Brennan-Prediger,
+        Krippendorff), from the two raters' table (Cohen, Scott) and from the
+        ICC sums work as on the ratings themselves, with the same results; a
+        statistic that needs each unit's ratings raises :class:`PerUnitDataError`.
+
+        Parameters
+        ----------
+        statistics : SufficientStatistics
+            The merged tables (see :mod:`irr.stats._sufficient`).
+        categories : Scale or what ``categories=`` accepts
+            The scale the category codes of the tables refer to.
+        rater_labels : sequence
+            The raters of the rows of ``statistics.rater_counts``.
+        dropped : mapping, optional
+            Ratings left out while building, by reason.
+
+        Examples
+        --------
+        >>> from irr.stats._sufficient import unit_tables
+        >>> tables = unit_tables(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([0, 0, 0, 1]), 2, 2)
+        >>> r = Ratings.from_sufficient_statistics(tables, [1, 2], ["a", "b"])
+        >>> r.n_units, r.n_raters, r.n_ratings
+        (2, 2, 4)
+        """
+        scale = _parse_categories(categories)
+        k = scale.size
+        if statistics.patterns.shape[1:] != (k,) or statistics.rater_counts.shape[1:] != (k,):
+            raise CategoryError(f"the tables have {statistics.patterns.shape[1:]} categories but the scale has {k}")
+        labels = np.asarray(rater_labels)
+        if labels.shape[0] != statistics.rater_counts.shape[0]:
+            raise DataError(
+                f"{labels.shape[0]} rater labels for {statistics.rater_counts.shape[0]} rows of rater counts"
+            )
+        out = cls(categories=scale, unit_labels=np.empty(0), rater_labels=labels, dropped=dict(dropped or {}))
+        out._sufficient = statistics
+        return out
+
+    @classmethod
+    def from_dask(
+        cls,
+        ddf: Any,
+        unit: str = "unit",
+        rater: str = "rater",
+        score: str = "score",
+        categories: Any = None,
+    ) -> "Ratings":
+        """Ratings of a Dask DataFrame (one row per rating), built from tables reduced on the workers.
+
+        Each partition gives its unit count patterns, rater x category counts,
+        the two raters' table and the ICC sums; they are added on the workers
+        (a tree reduction), so only those tables reach the client.  Units whose
+        ratings are split across partitions are first brought together with a
+        shuffle by unit (a :class:`~irr.stats.distributed.UnitsShuffledWarning`
+        says so).  Statistics that need each unit's ratings (Conger's kappa,
+        resampling the ICC) raise :class:`PerUnitDataError`.
+
+        Examples
+        --------
+        >>> import dask.dataframe as dd, pandas as pd
+        >>> df = pd.DataFrame({"unit": [1, 1, 2, 2], "rater": list("abab"), "score": [1, 1, 2, 1]})
+        >>> r = Ratings.from_dask(dd.from_pandas(df, npartitions=2))  # doctest: +SKIP
+        >>> r.n_units, r.n_ratings  # doctest: +SKIP
+        (2, 4)
+        """
+        from irr.stats.distributed import ratings_from_dask
+
+        return ratings_from_dask(ddf, unit=unit, rater=rater, score=score, categories=categories)
 
     @classmethod
     def from_wide(cls, data: Any, categories: Any = None) -> "Ratings":
@@ -1030,6 +1142,8 @@ class Ratings:
     # -------------------------------------------------------------- describe
     @property
     def n_units(self) -> int:
+        if self._sufficient is not None:
+            return self._sufficient.n_units
         return int(self.unit_labels.shape[0])
 
     @property
@@ -1145,13 +1259,28 @@ class Ratings:
 
     @property
     def n_ratings(self) -> int:
+        if self._sufficient is not None:
+            return self._sufficient.n_ratings
         if self._long is not None:
             return int(self._long[2].shape[0])
         return int(self.ratings_per_unit.sum())
 
     @property
     def has_rater_identity(self) -> bool:
-        return self._long is not None or self._wide is not None
+        return self._long is not None or self._wide is not None or self._sufficient is not None
+
+    @property
+    def sufficient_statistics(self) -> SufficientStatistics | None:
+        """The merged tables, for ratings built from them (:meth:`from_sufficient_statistics`); else ``None``."""
+        return self._sufficient
+
+    def _refuse_per_unit(self, what: str) -> None:
+        if self._sufficient is not None:
+            raise PerUnitDataError(
+                f"{what} needs each unit's ratings, but these ratings hold merged tables only (count patterns, "
+                "rater and pair tables, ICC sums; e.g. built by Ratings.from_dask): compute it in memory "
+                "(Ratings.from_long) on data that fits, or use a coefficient computed from the tables"
+            )
 
     @property
     def unit(self) -> np.ndarray | None:
@@ -1171,6 +1300,7 @@ class Ratings:
     @cached_property
     def _long_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(unit, rater, code)``; only for ratings with rater identity (callers check)."""
+        self._refuse_per_unit("per-rating data")
         if self._long is not None:
             return self._long
         wide = self._wide
@@ -1193,6 +1323,8 @@ class Ratings:
         """Every rater rated every unit (and there is at least one rating)."""
         if not self.has_rater_identity or self.n_units == 0 or self.n_raters == 0:
             return False
+        if self._sufficient is not None:
+            return self.n_ratings == self.n_units * self.n_raters
         if self._wide is not None:
             return bool(self._wide.min() >= 0)
         return self.n_ratings == self.n_units * self.n_raters
@@ -1209,6 +1341,7 @@ class Ratings:
     @cached_property
     def counts(self) -> np.ndarray:
         """Units x categories count matrix ``n_ik`` (int64, read-only)."""
+        self._refuse_per_unit("the units x categories count matrix")
         if self._given_counts is not None:
             return self._given_counts
         k = self.n_categories
@@ -1243,6 +1376,8 @@ class Ratings:
     @cached_property
     def _count_patterns(self) -> tuple[np.ndarray, np.ndarray]:
         k = self.n_categories
+        if self._sufficient is not None:
+            return _in_memory_order(self._sufficient.patterns, self._sufficient.multiplicity)
         if self._packed is not None and self._packed[1] * k <= 24:
             packed, bits = self._packed  # already a row code: no counts needed
             mult = np.bincount(packed, minlength=1)
@@ -1271,6 +1406,8 @@ class Ratings:
     def rater_counts(self) -> np.ndarray:
         """Raters x categories count matrix (how often each rater used each point)."""
         self.require_rater_identity("rater_counts")
+        if self._sufficient is not None:
+            return _readonly(self._sufficient.rater_counts.astype(np.int64))
         k = self.n_categories
         if self._wide is not None:
             out = np.zeros((self.n_raters, k), dtype=np.int64)
@@ -1293,6 +1430,7 @@ class Ratings:
         scoring programmes (tens of raters), refused beyond 2e9 cells.
         """
         self.require_rater_identity("wide_codes")
+        self._refuse_per_unit("the units x raters matrix")
         if self._wide is not None:
             return self._wide
         cells = self.n_units * self.n_raters
@@ -1325,6 +1463,9 @@ class Ratings:
 
     def pair_table(self, rater_a: int, rater_b: int) -> np.ndarray:
         """K x K contingency table of two raters over the units both rated."""
+        if self._sufficient is not None and self._sufficient.pair_table is not None and self.n_raters == 2:
+            table = self._sufficient.pair_table
+            return table.copy() if (rater_a, rater_b) == (0, 1) else table.T.copy()
         codes = self.wide_codes
         a, b = codes[:, rater_a], codes[:, rater_b]
         both = (a >= 0) & (b >= 0)
@@ -1387,6 +1528,8 @@ class Ratings:
 
     def _with_scale(self, scale: Scale) -> "Ratings":
         """The same ratings on an equivalent scale (e.g. one that declares the order)."""
+        if self._sufficient is not None:
+            return Ratings.from_sufficient_statistics(self._sufficient, scale, self.rater_labels, self.dropped)
         unit, rater, code = self._long if self._long is not None else (None, None, None)
         return Ratings(
             categories=scale,

@@ -90,6 +90,7 @@ from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic, pair_kernel_moments
 from irr.stats._ratings import Ratings, as_ratings
 from irr.stats._results import ROUNDOFF, AgreementResult, p_value_from_z
+from irr.stats._sufficient import SufficientStatistics
 from irr.stats._weights import agreement_weights, weights_name
 
 __all__ = [
@@ -711,6 +712,7 @@ def conger_kappa(
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
     ratings.require_rater_identity("Conger's kappa")
+    ratings._refuse_per_unit("Conger's kappa (its linearized standard error and null SE use each unit's raters)")
     w = agreement_weights(ratings.scale, weights)
     if ratings.n_categories < 2:
         raise InsufficientDataError("Conger's kappa needs a scale of at least 2 score points")
@@ -844,14 +846,22 @@ def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w
 
 
 # ------------------------------------------------------- two-rater family
-def _two_rater_table(ratings: Ratings, statistic: str) -> tuple[np.ndarray, dict, np.ndarray]:
-    """Contingency table of exactly two raters over the units both rated."""
+def _two_rater_table(ratings: Ratings, statistic: str) -> tuple[dict, np.ndarray]:
+    """Contingency table of exactly two raters over the units both rated, and the units left out."""
     ratings.require_rater_identity(statistic)
     if ratings.n_raters != 2:
         raise DataError(
             f"{statistic} is defined for exactly 2 raters, got {ratings.n_raters}; use "
             "conger_kappa or fleiss_kappa for more raters, or pairwise_table for every pair"
         )
+    merged = ratings.sufficient_statistics
+    if merged is not None and merged.pair_table is not None:  # merged tables (e.g. from Dask)
+        table = merged.pair_table.astype(np.int64)
+        patterns, mult = ratings.count_patterns()
+        n_single = int(mult[patterns.sum(axis=1) == 1].sum())
+        if table.sum() == 0:
+            raise InsufficientDataError(f"{statistic} needs units rated by both raters; there are none")
+        return ({"rated by one rater only": n_single} if n_single else {}), table
     codes = ratings.wide_codes
     both = (codes >= 0).all(axis=1)
     dropped = {}
@@ -865,7 +875,22 @@ def _two_rater_table(ratings: Ratings, statistic: str) -> tuple[np.ndarray, dict
     cell = codes[both, 0].astype(np.int64) * k + codes[both, 1]
     if cell.size == 0:
         raise InsufficientDataError(f"{statistic} needs units rated by both raters; there are none")
-    return cell, dropped, np.bincount(cell, minlength=k * k).reshape(k, k)
+    return dropped, np.bincount(cell, minlength=k * k).reshape(k, k)
+
+
+def _pair_table_ratings(table: np.ndarray, categories) -> Ratings:
+    """Ratings of two raters held as the count patterns of their K x K table (no per-unit arrays)."""
+    k = table.shape[0]
+    first, second = np.triu_indices(k)
+    mult = np.where(first == second, table[first, second], table[first, second] + table[second, first])
+    patterns = np.zeros((first.size, k), dtype=np.int64)
+    np.add.at(patterns, (np.arange(first.size), first), 1)
+    np.add.at(patterns, (np.arange(first.size), second), 1)
+    used = mult > 0
+    merged = SufficientStatistics(
+        patterns[used], mult[used].astype(np.int64), np.stack([table.sum(axis=1), table.sum(axis=0)])
+    )
+    return Ratings.from_sufficient_statistics(merged, categories, np.array(["rater1", "rater2"]))
 
 
 def _weighted_kappa_batch(tables: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1018,7 +1043,7 @@ def cohen_kappa(
     """
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
-    cell, dropped, table = _two_rater_table(ratings, "Cohen's kappa")
+    dropped, table = _two_rater_table(ratings, "Cohen's kappa")
     w = agreement_weights(ratings.scale, weights)
     n = int(table.sum())
     p = table / n
@@ -1033,7 +1058,9 @@ def cohen_kappa(
     k = ratings.n_categories
 
     def build() -> UnitLevelStatistic:
-        features = np.eye(k * k)[cell]
+        # one pattern per occupied cell of the table (units with equal pairs of scores are alike)
+        occupied = np.flatnonzero(table.ravel())
+        features = np.eye(k * k)[occupied]
 
         def statistic_from_totals(t: np.ndarray) -> np.ndarray:
             tab = t.reshape(t.shape[:-1] + (k, k))
@@ -1042,7 +1069,7 @@ def cohen_kappa(
             pe_t = np.einsum("...i,ij,...j->...", tab.sum(axis=-1), w, tab.sum(axis=-2))
             return _kappa(po_t, pe_t)
 
-        return UnitLevelStatistic.from_units(features, statistic_from_totals, cell)
+        return UnitLevelStatistic(features, table.ravel()[occupied].astype(np.int64), statistic_from_totals)
 
     return _finish(
         statistic="cohen_kappa",
@@ -1093,9 +1120,9 @@ def scott_pi(
     """
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
-    cell, dropped, table = _two_rater_table(ratings, "Scott's pi")
-    # Expand the table back to one row per unit: units rated by both raters.
-    both = Ratings.from_table(table, categories=ratings.categories)
+    dropped, table = _two_rater_table(ratings, "Scott's pi")
+    # The units rated by both raters, as count patterns: cell (i, j) and (j, i) give the same row.
+    both = _pair_table_ratings(table, ratings.categories)
     result = _multi_rater(
         both,
         weights,

@@ -85,7 +85,7 @@ from scipy.sparse import csgraph as _csgraph
 
 from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
-from irr.stats._ratings import Ratings, as_ratings
+from irr.stats._ratings import PerUnitDataError, Ratings, as_ratings
 from irr.stats._results import ConfidenceInterval, ci_from_bootstrap
 
 __all__ = ["icc", "icc_table", "ICCResult", "FORMS"]
@@ -174,6 +174,7 @@ class _Fit:
     mean_squares: _MeanSquares
     values: np.ndarray | None  # units x raters scores minus their grand mean, 0 where not rated
     present: np.ndarray | None  # units x raters, rated or not (None: complete design, or sparse)
+    from_tables: bool = False  # built from merged tables (no unit-level data to resample)
 
 
 def _scores_from_codes(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -201,6 +202,8 @@ def _fit(ratings: Ratings) -> _Fit:
     """Mean squares of the ratings, from the units x raters code matrix."""
     ratings.require_rater_identity("The ICC")
     scale = _score_values(ratings)
+    if ratings.sufficient_statistics is not None:
+        return _fit_from_tables(ratings, scale)
     if ratings.is_complete:
         values = _scores_from_codes(ratings.wide_codes, scale)
         values -= values.sum() / values.size  # centring avoids cancellation in the sums of squares
@@ -256,6 +259,62 @@ def _fit(ratings: Ratings) -> _Fit:
     np.multiply(values, present, out=values)  # centred, and exactly 0 where not rated
     s = _henderson(values, present, m, n_ratings)
     return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, values, present)
+
+
+def _fit_from_tables(ratings: Ratings, scale: np.ndarray) -> _Fit:
+    r""":func:`_fit` from merged tables (:meth:`Ratings.from_sufficient_statistics`).
+
+    With the scores centred at their grand mean, :math:`v_k = x_k - \bar x`:
+    :math:`SS_{total} = \sum_k N_k v_k^2` (category totals), the unit sums
+    :math:`s_p = n_{p\cdot} v` of each count pattern give
+    :math:`\sum_i s_i^2 / m_i`, the rater sums are ``rater_counts @ v``, and
+    Henderson's normal equations are :math:`N' \mathrm{diag}(1/m) N = \sum_m G_m / m`
+    and :math:`q_j = \sum_k \text{rater\_counts}_{jk} v_k - \sum_m B_m[j] v / m`.
+    """
+    merged = ratings.sufficient_statistics
+    assert merged is not None
+    patterns, mult = ratings.count_patterns()
+    rater_counts = ratings.rater_counts.astype(np.float64)
+    totals = rater_counts.sum(axis=0)
+    n_ratings = int(totals.sum())
+    centred = scale - float(totals @ scale) / max(n_ratings, 1)
+    m_pattern = patterns.sum(axis=1).astype(np.float64)
+    unit_sums = patterns @ centred
+    n_j = rater_counts.sum(axis=1)
+    used = n_j > 0
+    k = int(used.sum())
+    n = int(mult.sum())
+    dropped = {}
+    single = int(mult[m_pattern == 1].sum())
+    if single and not ratings.is_complete:
+        dropped["one rating (contributes to rater effects only)"] = single
+    if n < 2:
+        raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
+    if n_ratings - n < 1:
+        raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
+    rater_sum = (rater_counts @ centred)[used]
+    ss_total = float(totals @ centred**2)
+    if ratings.is_complete:
+        t = np.empty(4 + k)
+        t[:4] = n, float(mult @ unit_sums), float(mult @ unit_sums**2), ss_total
+        t[4:] = rater_sum
+        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(t, k), None, None, from_tables=True)
+    if not merged.co_rated:
+        raise InsufficientDataError("the ICC of an incomplete design needs the co-rating tables (with_icc=True)")
+    gram = sum(g.astype(np.float64) / m for m, g in merged.co_rated.items())
+    unit_mean_by_rater = sum((b.astype(np.float64) @ centred) / m for m, b in merged.rater_unit_counts.items())
+    q = rater_sum - np.asarray(unit_mean_by_rater)[used]
+    gram = np.asarray(gram)[np.ix_(used, used)]
+    s = _henderson_from_sums(
+        ss_total,
+        float(mult @ (unit_sums**2 / m_pattern)),
+        rater_sum,
+        n_j[used],
+        (q, gram),
+        (m_pattern, mult.astype(np.float64)),
+        n_ratings,
+    )
+    return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, None, None, from_tables=True)
 
 
 def _henderson(values: np.ndarray, present: np.ndarray, m: np.ndarray, total: int) -> _MeanSquares:
@@ -338,7 +397,7 @@ def _henderson_from_sums(
     rater_sum: np.ndarray,
     n_j: np.ndarray,
     normal_equations: tuple | None,
-    m: np.ndarray,
+    m: np.ndarray | tuple[np.ndarray, np.ndarray],
     total: int,
 ) -> _MeanSquares:
     """Henderson III mean squares from the sums of squares and the reduced normal equations.
@@ -348,8 +407,14 @@ def _henderson_from_sums(
     n + k - g, so ``SS_E`` has N - n - k + g degrees of freedom, ``R(b|a)`` k - g
     and ``R(a|b)`` n - g (Searle, Casella & McCulloch 1992, ch. 5); the
     coefficients N - n and N - k of the variance components do not change.
+    ``m`` is the ratings per unit, or ``(distinct m, units with each)``.
     """
-    n, k = m.size, n_j.size
+    if isinstance(m, tuple):
+        sizes, units = m
+        n, sum_m2, sum_inv_m = int(units.sum()), float(units @ sizes**2), float(units @ (1 / sizes))
+    else:
+        n, sum_m2, sum_inv_m = m.size, float((m**2).sum()), float((1 / m).sum())
+    k = n_j.size
     ss_between = float(ss_between)
     ss_within = ss_total - ss_between
     rater_part = float((rater_sum**2 / n_j).sum())
@@ -371,7 +436,7 @@ def _henderson_from_sums(
     df_rows, df_cols = n - n_groups, k - n_groups
     df_error = total - n - k + n_groups
     df_within = total - n
-    n0 = (total - (m**2).sum() / total) / (n - 1) if n > 1 else float("nan")
+    n0 = (total - sum_m2 / total) / (n - 1) if n > 1 else float("nan")
     return _MeanSquares(
         ms_rows=float(_per_df(r_rows_given_cols, df_rows)),
         ms_cols=float(_per_df(r_cols_given_rows, df_cols)),
@@ -385,7 +450,7 @@ def _henderson_from_sums(
         k_eff=float(_per_df(total - k, df_rows)),
         n_eff=float(_per_df(total - n, df_cols)),
         n0=n0,
-        k_mean=float(n / (1 / m).sum()),
+        k_mean=float(n / sum_inv_m),
         df_between=n - 1,
         n_groups=n_groups,
     )
@@ -705,6 +770,16 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
     additionally carry each unit's contribution to the reduced normal equations.
     """
     n, k = fit.n, fit.k
+    if fit.from_tables:
+
+        def refuse() -> UnitLevelStatistic:
+            raise PerUnitDataError(
+                "resampling the ICC (jackknife SE, bootstrap and jackknife intervals) needs each unit's "
+                "scores by rater, but these ratings hold merged tables only (e.g. from Dask); the "
+                "estimate, F test and McGraw & Wong interval are computed from the tables"
+            )
+
+        return LazyStatistic(refuse)
 
     def build_balanced() -> UnitLevelStatistic:
         # complete designs: classic ANOVA sums, no normal equations to solve

@@ -68,8 +68,13 @@ def agreement_table(
 
     Parameters
     ----------
-    df : DataFrame
-        Long ratings, one row per rating.
+    df : DataFrame or dask.dataframe.DataFrame
+        Long ratings, one row per rating.  A Dask DataFrame is reduced to
+        merged tables on the workers (:mod:`irr.stats.distributed`): the same
+        results, except what needs each unit's ratings (Conger's kappa, ICC
+        standard error and resampled ICC intervals), which says so in ``note``;
+        ``attrs["dask"]`` records whether units split across partitions made a
+        shuffle by unit necessary.
     unit, rater, score : str
         Column names.
     by : column name(s), optional
@@ -114,6 +119,32 @@ def agreement_table(
     if ci not in (None, "analytic", "bootstrap", "jackknife"):
         raise DataError(f"ci must be 'analytic', 'bootstrap', 'jackknife' or None, got {ci!r}")
     by_cols = [by] if isinstance(by, str) else list(by or [])
+    if hasattr(df, "__dask_graph__"):  # a Dask DataFrame: tables reduced on the workers
+        from irr.stats.distributed import grouped_ratings_from_dask
+
+        names = {s.name for s in specs}
+        built, facts = grouped_ratings_from_dask(
+            df,
+            unit,
+            rater,
+            score,
+            by_cols,
+            categories,
+            scale_for=_scale_for,
+            with_pair_table=bool(names & {"cohen_kappa", "scott_pi"}),
+            with_icc="icc" in names,
+        )
+        dask_rows: list[dict[str, Any]] = []
+        for key, ratings_or_error in built:
+            base = dict(zip(by_cols, key))
+            if isinstance(ratings_or_error, IrrError):
+                dask_rows.extend({**base, "coefficient": s.label, "note": str(ratings_or_error)} for s in specs)
+                continue
+            for spec in specs:
+                dask_rows.append({**base, **_one_row(spec, ratings_or_error, ci, level, n_resamples, random_state)})
+        table = _tidy(dask_rows, by_cols)
+        table.attrs["dask"] = facts
+        return table
     missing = [c for c in [unit, rater, score, *by_cols] if c not in df.columns]
     if missing:
         raise DataError(f"column(s) {missing} not found; columns are {list(df.columns)}")
@@ -131,6 +162,10 @@ def agreement_table(
             continue
         for spec in specs:
             rows.append({**base, **_one_row(spec, ratings, ci, level, n_resamples, random_state)})
+    return _tidy(rows, by_cols)
+
+
+def _tidy(rows: list[dict[str, Any]], by_cols: list[str]) -> pd.DataFrame:
     columns = [
         *by_cols,
         "coefficient",
