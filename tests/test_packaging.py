@@ -211,6 +211,8 @@ BUILD_TOOLS = {"setuptools", "wheel", "ruff", "mypy", "types-pyyaml", "pytest-xd
 THROUGH = {
     "python-multipart": "starlette parses form posts with it (request.form())",
     "itsdangerous": "starlette's SessionMiddleware signs the session cookie with it",
+    "httptools": "uvicorn parses HTTP with it when it is installed (irr serve, many raters at once)",
+    "uvloop": "uvicorn runs its event loop on it when it is installed (irr serve)",
     "httpx2": "starlette.testclient.TestClient sends its requests with it (tests)",
     "irr-toolkit": "the test extra includes the package's own dask extra (irr-toolkit[dask])",
 }

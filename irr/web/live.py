@@ -385,8 +385,22 @@ def dashboard_data(request: Request, live: LiveSession) -> dict[str, Any]:
         data["note"] = str(exc)
         return data
     raters = result.tables["raters"]
-    keep = [c for c in ("rater_id", "n", "exact", "exact_adjacent", "status", "reasons") if c in raters]
+    keep = [c for c in ("rater_id", "n", "exact", "exact_adjacent", "status", "failed_checks") if c in raters]
     data["raters"] = _records(raters[keep])
+    checks = result.tables.get("checks")
+    if checks is not None and "passed" in checks:
+        failed = checks[~checks["passed"].astype(bool)]
+        why: dict[str, list[str]] = {}
+        for row in failed.to_dict("records"):
+            dim = row.get("dimension")
+            where = f" ({dim})" if isinstance(dim, str) and dim else ""
+            shown = row["value"] if row.get("value") == row.get("value") else row.get("count")  # NaN: a count
+            value = f"{shown:.0%}" if row.get("value") == row.get("value") else f"{shown:g}"
+            bound = f"{row['limit']:.0%}" if row.get("value") == row.get("value") else f"{row['limit']:g}"
+            told = f"{row['metric']}{where} {value}, {row['bound']} {bound}"
+            why.setdefault(str(row["rater_id"]), []).append(told)
+        for rater in data["raters"]:
+            rater["why"] = "; ".join(why.get(str(rater["rater_id"]), []))
     papers = result.tables["papers"]
     keep = [
         c

@@ -185,3 +185,24 @@ def test_a_score_sheet_uploaded_through_the_browser_is_validated_like_irr_ingest
     with Store(path) as store:
         assert sorted(store.scores(session="up-1")["score"].tolist()) == [2, 4]
         assert store.sessions()["session_id"].tolist() == ["up-1"]
+
+
+def test_the_dashboard_says_why_a_rater_fails_and_offers_both_sheet_formats(tmp_path):
+    app = create_app(tmp_path / "live.sqlite")
+    coordinator = _coordinator(app)
+    join_url = _open(coordinator)
+    far = _join(app, join_url, "T9")
+    assert _submit(far, "live-room-a", _scores(load_bank(), {"claim": -3, "evidence": -3})).status_code == 200
+    [row] = coordinator.get("/live/live-room-a.json").json()["raters"]
+    assert row["status"] == "FAIL" and row["failed_checks"] > 0 and "exact" in row["why"]
+    page = coordinator.get("/live/live-room-a").text
+    assert row["why"].split(";")[0] in page and "scores.xlsx" in page
+    sheet = coordinator.get("/live/live-room-a/scores.xlsx")
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    path = tmp_path / "back.xlsx"
+    path.write_bytes(sheet.content)
+    with Store(tmp_path / "again.sqlite") as store:
+        [result] = ingest_sheets(
+            store, [("back.xlsx", sheet.content)], {"id": "x", "kind": "calibration", "date": "2026-12-02"}
+        )
+        assert result.action == "ingested" and result.n_scores == 48
