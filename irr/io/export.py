@@ -51,17 +51,24 @@ def write_scores_parquet(df: pd.DataFrame, folder: str | Path, partition_by: str
     ``folder/session_id=S/part-0.parquet``: what ``dask.dataframe.read_parquet(folder)``
     (or any Arrow reader) reads back, one partition per session, so a cluster can
     compute agreement per session without a shuffle.  Values are written as they
-    are (Parquet is not opened by spreadsheets, so no formula neutralising).
+    are (Parquet is not opened by spreadsheets, so no formula neutralising).  Writing a
+    session again replaces its partition; other sessions' partitions are kept.
     Needs the ``dask`` extra (``pip install irr-toolkit[dask]``) for pyarrow.
     """
+    from irr.errors import DataError, IrrError
+
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - the extra is missing
-        raise ImportError("Parquet export needs pyarrow: pip install 'irr-toolkit[dask]'") from None
+        raise IrrError("Parquet export needs pyarrow: pip install 'irr-toolkit[dask]'") from None
     folder = Path(folder)
     if partition_by not in df.columns:
-        raise KeyError(f"column {partition_by!r} not in the scores; columns are {list(df.columns)}")
+        raise DataError(f"column {partition_by!r} not in the scores; columns are {list(df.columns)}")
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
-    pq.write_to_dataset(table, root_path=str(folder), partition_cols=[partition_by])
+    # exporting a session again replaces its partition (as a CSV export replaces the file): appending
+    # would hold its rows twice; other sessions' partitions in the folder are kept
+    pq.write_to_dataset(
+        table, root_path=str(folder), partition_cols=[partition_by], existing_data_behavior="delete_matching"
+    )
     return folder

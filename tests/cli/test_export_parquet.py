@@ -37,3 +37,9 @@ def test_parquet_export_reads_back_with_dask(tmp_path):
     got = back[columns].sort_values(["work_id", "rater_id"]).reset_index(drop=True)
     want = expected.sort_values(["work_id", "rater_id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    # exporting the session again replaces its partition: the rows are not doubled
+    again = CliRunner().invoke(
+        cli, ["export", "--session", "s1", "--store", str(store_path), "--format", "parquet", "--out", str(out)]
+    )
+    assert again.exit_code == 0, again.output
+    assert len(dd.read_parquet(out).compute()) == len(expected)
