@@ -31,6 +31,7 @@ import asyncio
 import csv
 import datetime as _dt
 import io
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -666,8 +667,11 @@ async def score(request: Request) -> Response:
         outcome = await _registry(request).sheets.submit((live, rater, _sheet_bytes(rater, live.task_id, rows, form)))
         if isinstance(outcome, ConflictError) and not live.open:
             status, message = 409, "Scoring is closed: the coordinator closed it."
-        elif isinstance(outcome, Exception):
-            status, message = 400, _refusal(outcome, rows) if isinstance(outcome, IrrError) else "Not saved: error"
+        elif isinstance(outcome, IrrError):
+            status, message = 400, _refusal(outcome, rows)
+        elif isinstance(outcome, Exception):  # a fault of the server, not of the sheet: logged, said
+            logging.getLogger("irr.web").error("storing a live sheet failed", exc_info=outcome)
+            status, message = 500, "Not saved: the server could not store the sheet; try again."
         else:
             message = f"Saved: {len(rows)} scores. You can change them until scoring closes."
     data = _sheet(request, live, rater)
