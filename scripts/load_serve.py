@@ -117,12 +117,16 @@ class Client:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far (Linux /proc; 0 elsewhere)."""
+    """CPU time (user + system) the process and its descendants have used so far (Linux /proc; 0
+    elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [
+            int(c) for tasks in Path(f"/proc/{pid}/task").iterdir() for c in (tasks / "children").read_text().split()
+        ]
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(c) for c in children)
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -196,7 +200,7 @@ async def run(port: int, pid: int, n_raters: int, rounds: int, poll: float, pape
         for i, token in enumerate(tokens):
             scores = {(p, d): int(rng.integers(1, 5)) for p in papers for d in dims}
             expected.update({(f"R{i:03d}", p, d): s for (p, d), s in scores.items()})
-            forms.append({"csrf": token, **{f"s::{p}::{d}": str(s) for (p, d), s in scores.items()}})
+            forms.append({"csrf": token, **{f"s*{p}*{d}": str(s) for (p, d), s in scores.items()}})
         answers = await all_at_once(
             f"submit {round_}",
             [(lambda r=r, f=f: r.request("POST", f"/live/{SESSION}/score", f)) for r, f in zip(raters, forms)],

@@ -148,6 +148,7 @@ def ingest_sheets(
     *,
     bank: Bank | None = None,
     replace: bool = False,
+    guard: Callable[[Store], None] | None = None,
 ) -> list[IngestResult | IrrError]:
     """Validate and store many score sheets given as content, in one transaction.
 
@@ -158,7 +159,8 @@ def ingest_sheets(
     of that sheet, as ``irr ingest`` prints).  A refused sheet stores nothing; the others are
     stored together (:func:`~irr.io.submissions.read_sheets`, then
     :meth:`~irr.store.Store.write_submissions`), so 200 raters' sheets cost one validation and
-    one commit rather than 200.
+    one commit rather than 200.  ``guard(store)`` runs inside that transaction before anything is
+    stored; an :class:`~irr.errors.IrrError` it raises refuses every sheet (and is raised).
 
     Examples
     --------
@@ -184,7 +186,7 @@ def ingest_sheets(
     outcomes: list = read_sheets(sheets, bank, manifest)
     valid = [i for i, o in enumerate(outcomes) if not isinstance(o, Exception)]
     if valid:
-        stored = store.write_submissions([outcomes[i] for i in valid], manifest, replace=replace)
+        stored = store.write_submissions([outcomes[i] for i in valid], manifest, replace=replace, guard=guard)
         for i, result in zip(valid, stored):
             outcomes[i] = result
     return outcomes

@@ -459,7 +459,12 @@ class Store:
         return IngestResult(action=action, **base)
 
     def write_submissions(
-        self, submissions: Sequence[Submission], session: Session, *, replace: bool = False
+        self,
+        submissions: Sequence[Submission],
+        session: Session,
+        *,
+        replace: bool = False,
+        guard: Callable[["Store"], None] | None = None,
     ) -> list[IngestResult | IrrError]:
         """Store several validated sheets of one session in one transaction.
 
@@ -471,13 +476,25 @@ class Store:
         submissions) cost about what one large one does.  When the joined check refuses, or two
         sheets hold the same score, each sheet is checked and stored in turn (a savepoint each,
         in the same transaction), so every refusal names its own sheet.  Names must differ.
+        ``guard(store)``, when given, runs first inside the transaction and may raise an
+        :class:`~irr.errors.IrrError` to store nothing (a live session checking that scoring is
+        still open, in the same transaction that would store its scores).
         """
-
-        from irr.model.session import SCORE_KEY
-
         names = [sub.name for sub in submissions]
         if len(set(names)) != len(names):
             raise ValueError("write_submissions: two sheets have the same name; store them one after the other")
+        # every read inside the write transaction: another process writing the same session (irr serve's
+        # workers) cannot slip a file in between what is read here and what is written
+        with self._write(foreign_keys=False):
+            if guard is not None:
+                guard(self)
+            return self._write_checked(submissions, session, replace)
+
+    def _write_checked(
+        self, submissions: Sequence[Submission], session: Session, replace: bool
+    ) -> list[IngestResult | IrrError]:
+        from irr.model.session import SCORE_KEY
+
         held = {
             name: (file_id, sha)
             for file_id, name, sha in self._conn.execute(
@@ -500,19 +517,18 @@ class Store:
             replacing = tuple(p for p in previous if p is not None)
             joined = self._joined(subs)
             key = [c for c in SCORE_KEY if c in joined.scores.columns]
-            with self._write(foreign_keys=False):
-                self._upsert_session(session)
-                try:
-                    if len(subs) > 1 and joined.scores.duplicated(key).any():
-                        raise SubmissionError([], summary="two sheets hold the same score")
-                    self._refuse_scores_held(joined, session.id, replacing)
-                    self._refuse_work_conflicts(joined, replacing)
-                except SubmissionError:
-                    self._store_each(subs, session, previous, todo, results)
-                else:
-                    actions = self._store_files(subs, session, previous, None, joined)
-                    for i, sub, action in zip(todo, subs, actions):
-                        results[i] = IngestResult(action=action, **self._result_fields(sub, session))
+            self._upsert_session(session)
+            try:
+                if len(subs) > 1 and joined.scores.duplicated(key).any():
+                    raise SubmissionError([], summary="two sheets hold the same score")
+                self._refuse_scores_held(joined, session.id, replacing)
+                self._refuse_work_conflicts(joined, replacing)
+            except SubmissionError:
+                self._store_each(subs, session, previous, todo, results)
+            else:
+                actions = self._store_files(subs, session, previous, None, joined)
+                for i, sub, action in zip(todo, subs, actions):
+                    results[i] = IngestResult(action=action, **self._result_fields(sub, session))
         return [r for r in results if r is not None]
 
     def _store_each(self, subs, session, previous, todo, results) -> None:
@@ -658,6 +674,9 @@ class Store:
             term is None
             or self._conn.execute("SELECT 1 FROM scores WHERE session = ? LIMIT 1", term).fetchone() is None
         ):
+            return
+        held_files = {row[0] for row in self._conn.execute("SELECT id FROM files WHERE session_id = ?", (session_id,))}
+        if held_files <= set(replacing):  # every score the session holds is being replaced (a correction)
             return
         columns = ["rater", "work", "task", "dimension", "read_type"]
         df = sub.scores
@@ -1386,6 +1405,7 @@ class Store:
                 "INSERT INTO live_sessions (id, task_id, profile, join_code, date, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, task_id, profile, join_code, date, _now()),
             )
+            self._bump_live_version()
         return self.live_session(session_id)
 
     def live_sessions(self) -> list[dict]:
@@ -1418,16 +1438,33 @@ class Store:
                 self._conn.execute("UPDATE live_sessions SET open = ? WHERE id = ?", (int(open), session_id))
             if revealed is not None:
                 self._conn.execute("UPDATE live_sessions SET revealed = ? WHERE id = ?", (int(revealed), session_id))
+            self._bump_live_version()
         return self.live_session(session_id)
 
     def add_live_raters(self, session_id: str, rater_ids: Sequence[str]) -> None:
         """Record raters who joined a live session (once each; joining again changes nothing)."""
         now = _now()
         with self._write():
+            before = self._conn.total_changes
             self._conn.executemany(
                 "INSERT OR IGNORE INTO live_raters (session_id, rater_id, joined_at) VALUES (?, ?, ?)",
                 [(session_id, str(r), now) for r in rater_ids],
             )
+            if self._conn.total_changes != before:
+                self._bump_live_version()
+
+    def live_version(self) -> int:
+        """A number that changes with every change of the live sessions' state (opened, closed,
+        revealed, a rater joined), so that each of ``irr serve``'s worker processes knows, with one
+        indexed read, when the state it holds is out of date."""
+        row = self._conn.execute("SELECT value FROM settings WHERE name = 'live_version'").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def _bump_live_version(self) -> None:
+        self._conn.execute(
+            "INSERT INTO settings (name, value) VALUES ('live_version', '1') "
+            "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
 
     def live_raters(self, session_id: str) -> list[str]:
         """The raters who joined a live session, sorted."""

@@ -90,6 +90,7 @@ class LiveRegistry:
         self._open_store = open_store
         self.bank = bank
         self._cache: dict[str, LiveSession] | None = None
+        self._version = -1  # the store's live_version the cache was read at
         self._lock = threading.Lock()
         self._local = threading.local()
         self.join_limiter = AttemptLimiter(max_attempts=20, window_seconds=60)
@@ -112,20 +113,33 @@ class LiveRegistry:
         return store
 
     def _sessions(self) -> dict[str, LiveSession]:
-        if self._cache is None:
+        """The live sessions, re-read from the store whenever their state there changed (another of
+        ``irr serve``'s worker processes may have changed it): one indexed read per call."""
+        try:
+            version = self.here().live_version()
+        except NotFoundError:  # no store: no live sessions
+            return {}
+        if self._cache is None or version != self._version:
             with self._lock:
-                if self._cache is None:
-                    cache: dict[str, LiveSession] = {}
-                    try:
-                        store = self.store()
-                    except NotFoundError:  # no store: no live sessions
-                        store = None
-                    if store is not None:
-                        with store:
-                            for rec in store.live_sessions():
-                                cache[rec["id"]] = self._session(rec, store.live_raters(rec["id"]))
-                    self._cache = cache
+                if self._cache is None or version != self._version:
+                    self._reload(version)
+        assert self._cache is not None
         return self._cache
+
+    def _reload(self, version: int) -> None:
+        """Bring the cache up to the store (under the lock); sessions already cached are updated in
+        place, so that a request holding one sees the change."""
+        cache = dict(self._cache or {})
+        with self.store() as store:
+            for rec in store.live_sessions():
+                joined = store.live_raters(rec["id"])
+                live = cache.get(rec["id"])
+                if live is None:
+                    cache[rec["id"]] = self._session(rec, joined)
+                else:
+                    live.open, live.revealed = rec["open"], rec["revealed"]
+                    live.joined.update(joined)
+        self._cache, self._version = cache, version
 
     @staticmethod
     def _session(rec: dict, joined) -> LiveSession:
@@ -250,8 +264,17 @@ def write_sheets(registry: LiveRegistry, batch: list[tuple[LiveSession, str, byt
             continue
         chosen = sorted(latest.values())
         sheets = [(sheet_name(batch[i][1]), batch[i][2]) for i in chosen]
+
+        def still_open(store, session_id: str = live.id) -> None:
+            # in the transaction that stores the sheets: a close committed first (by this process or
+            # another worker) refuses them, one committed later comes after them
+            if not store.live_session(session_id)["open"]:
+                raise ConflictError(f"scoring of session {session_id} is closed")
+
         try:
-            results = ingest_sheets(registry.here(), sheets, live.manifest, bank=registry.bank(), replace=True)
+            results = ingest_sheets(
+                registry.here(), sheets, live.manifest, bank=registry.bank(), replace=True, guard=still_open
+            )
         except IrrError as exc:
             results = [exc] * len(chosen)
         for i, result in zip(chosen, results):
@@ -616,14 +639,14 @@ def _rows_of(request: Request, live: LiveSession, form: dict[str, str]) -> list[
     bank = request.app.state.bank()
     task = bank.task(live.task_id)
     dims = [d.id for d in bank.rubric_for(task).dimensions]
-    return [(a.id, d) for a in task.anchors for d in dims if form.get(f"s::{a.id}::{d}", "").strip()]
+    return [(a.id, d) for a in task.anchors for d in dims if form.get(f"s*{a.id}*{d}", "").strip()]
 
 
 def _sheet_bytes(rater: str, task_id: str, rows, form: dict[str, str]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(SHEET_HEADER)
-    writer.writerows((rater, work, task_id, dim, form[f"s::{work}::{dim}"].strip()) for work, dim in rows)
+    writer.writerows((rater, work, task_id, dim, form[f"s*{work}*{dim}"].strip()) for work, dim in rows)
     return text.getvalue().encode("utf-8")
 
 
@@ -665,6 +688,7 @@ async def score(request: Request) -> Response:
     else:
         # validated and stored with the other sheets arriving now (GroupWriter), off the event loop
         outcome = await _registry(request).sheets.submit((live, rater, _sheet_bytes(rater, live.task_id, rows, form)))
+        live = _registry(request).get(live.id)  # as the store has it now (scoring may have closed meanwhile)
         if isinstance(outcome, ConflictError) and not live.open:
             status, message = 409, "Scoring is closed: the coordinator closed it."
         elif isinstance(outcome, IrrError):

@@ -78,7 +78,7 @@ def test_three_raters_score_a_live_session_in_chromium(server):
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/live/browser-room/score")
             choices = [
-                f"input[name='s::{paper.id}::{dim}'][value='{score}']"
+                f"input[name='s*{paper.id}*{dim}'][value='{score}']"
                 for paper in task.anchors
                 for dim in dims
                 for score in [paper.scores[dim] if (n != 1 or dim != dims[0]) else max(1, paper.scores[dim] - 1)]

@@ -63,7 +63,7 @@ def _scores(bank, shift: dict[str, int]) -> dict[str, str]:
         for dim in rubric.dimensions:
             values = dim.score_values
             target = min(max(paper.scores[dim.id] + shift.get(dim.id, 0), values[0]), values[-1])
-            out[f"s::{paper.id}::{dim.id}"] = str(target)
+            out[f"s*{paper.id}*{dim.id}"] = str(target)
     return out
 
 
@@ -124,7 +124,7 @@ def test_corrections_replace_off_scale_scores_are_refused_and_closing_stops_scor
     first = bank.task(TASK).anchors[0]
     claim = scores[(scores["work_id"] == first.id) & (scores["dimension"] == "claim")]
     assert len(claim) == 1 and int(claim["score"].iloc[0]) == min(first.scores["claim"] + 1, 4)
-    bad = _submit(rater, "live-room-a", {**_scores(bank, {}), f"s::{first.id}::claim": "9"})
+    bad = _submit(rater, "live-room-a", {**_scores(bank, {}), f"s*{first.id}*claim": "9"})
     assert bad.status_code == 400 and "Not saved:" in bad.text and "9" in bad.text
     with Store(tmp_path / "live.sqlite") as store:
         assert len(store.scores(session="live-room-a")) == len(scores)  # nothing half-written

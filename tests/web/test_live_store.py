@@ -206,3 +206,31 @@ def test_the_dashboard_says_why_a_rater_fails_and_offers_both_sheet_formats(tmp_
             store, [("back.xlsx", sheet.content)], {"id": "x", "kind": "calibration", "date": "2026-12-02"}
         )
         assert result.action == "ingested" and result.n_scores == 48
+
+
+def test_two_servers_on_one_store_see_each_others_live_state(tmp_path):
+    # e.g. a second `irr serve` started by mistake on the same store: neither acts on stale state
+    path = tmp_path / "live.sqlite"
+    Store(path).close()
+    first, second = create_app(path), create_app(path)
+    join_url = _open(_coordinator(first))
+    rater = _join(second, join_url, "T1")  # a session opened on one server is joined on the other
+    assert _submit(rater, "live-room-a", _scores(load_bank(), {})).status_code == 200
+    assert _coordinator(first).get("/live/live-room-a.json").json()["joined"] == ["T1"]
+    coordinator = _coordinator(first)
+    token = _csrf(coordinator.get("/live/live-room-a").text)
+    coordinator.post("/live/live-room-a/control", data={"csrf": token, "action": "close"})
+    # the other server refuses the rater's correction: it reads the close from the store
+    late = _submit(rater, "live-room-a", _scores(load_bank(), {"claim": 1}))
+    assert late.status_code == 409 and "closed" in late.text
+    # and the writer checks again in the transaction that would store the sheets: a close committed
+    # after the request was read (the cached state still says open) refuses them too
+    live = second.state.live.get("live-room-a")
+    live.open = True  # as a request that read the state just before the close would hold it
+    head = b"rater_id,work_id,task_id,dimension,score\n"
+    [outcome] = write_sheets(second.state.live, [(live, "T2", head + b"T2,ELA8-A01,ela-g8-argument,claim,3\n")])
+    assert isinstance(outcome, Exception) and "closed" in str(outcome)
+    with Store(path) as store:
+        scores = store.scores(session="live-room-a")
+        assert set(scores["rater_id"]) == {"T1"} and len(scores) == 48
+        assert store.live_session("live-room-a")["open"] is False
