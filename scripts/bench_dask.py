@@ -2,9 +2,10 @@
 
     .venv/bin/python scripts/bench_dask.py --ratings 100000000 --out /tmp/irr-bench
     .venv/bin/python scripts/bench_dask.py --ratings 2000000 --in-memory 2000000
+    .venv/bin/python scripts/bench_dask.py --ratings 2000000 --in-memory 2000000 --coefficients conger_kappa icc:A,1
 
 Writes the ratings in chunks (2 reads per work, 4 dimensions, 200 raters, scores 1-4), runs
-``agreement_table(ddf, by="dimension")`` with ``DEFAULT_COEFFICIENTS`` on a LocalCluster of 2
+``agreement_table(ddf, by="dimension")`` with ``DEFAULT_COEFFICIENTS`` (or ``--coefficients``) on a LocalCluster of 2
 worker processes, and prints the wall time and each worker's peak resident memory; then the
 in-memory path on the first ``--in-memory`` ratings (read with pandas) for the ratio.
 """
@@ -61,11 +62,16 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=100_000_000)
     parser.add_argument("--out", type=Path, default=None, help="folder for the Parquet files (default: a temp dir)")
     parser.add_argument("--in-memory", type=int, default=0, help="also run the in-memory path on this many ratings")
+    parser.add_argument(
+        "--coefficients", nargs="+", default=None, help="specs (default: DEFAULT_COEFFICIENTS), e.g. conger_kappa"
+    )
     args = parser.parse_args()
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
     from irr.stats import DEFAULT_COEFFICIENTS, agreement_table
+
+    coefficients = args.coefficients or list(DEFAULT_COEFFICIENTS)
 
     folder = args.out or Path(tempfile.mkdtemp(prefix="irr-bench-dask-"))
     t0 = time.perf_counter()
@@ -76,7 +82,7 @@ def main() -> None:
             ddf = dd.read_parquet(folder)
             t0 = time.perf_counter()
             table = agreement_table(
-                ddf, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=DEFAULT_COEFFICIENTS
+                ddf, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=coefficients
             )
             wall = time.perf_counter() - t0
             peaks = client.run(_peak_rss_mib)
@@ -96,7 +102,7 @@ def main() -> None:
             total += len(frames[-1])
         df = pd.concat(frames, ignore_index=True)
         t0 = time.perf_counter()
-        agreement_table(df, unit="work_id", rater="rater_id", score="score", by="dimension")
+        agreement_table(df, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=coefficients)
         t_mem = time.perf_counter() - t0
         t0 = time.perf_counter()
         with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
@@ -107,6 +113,7 @@ def main() -> None:
                     rater="rater_id",
                     score="score",
                     by="dimension",
+                    coefficients=coefficients,
                 )
         t_dask = time.perf_counter() - t0
         print(f"{len(df):,} ratings: in memory {t_mem:.1f} s, dask {t_dask:.1f} s (ratio {t_dask / t_mem:.2f})")

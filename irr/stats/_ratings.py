@@ -38,7 +38,7 @@ from irr.errors import (
     RaterIdentityError,
     UnorderedScaleError,
 )
-from irr.stats._sufficient import SufficientStatistics
+from irr.stats._sufficient import SufficientStatistics, unit_pattern_rows
 
 __all__ = [
     "Ratings",
@@ -49,6 +49,7 @@ __all__ = [
     "count_row_codes",
     "pack_unit_counts",
     "unpack_unit_counts",
+    "code_row_patterns",
     "PerUnitDataError",
 ]
 
@@ -730,6 +731,57 @@ def _in_memory_order(patterns: np.ndarray, multiplicity: np.ndarray) -> tuple[np
     return _readonly(patterns[order].astype(np.int64)), _readonly(multiplicity[order].astype(np.int64))
 
 
+def code_row_patterns(
+    rows: np.ndarray, n_categories: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer matrix with entries -1..n_categories-1, in lexicographic order.
+
+    Returns the distinct rows (int64) and the summed ``weights`` (default 1 per
+    row) of the rows equal to each.  The order depends on the integers only
+    (column 0 the most significant): a mixed-radix key when it fits in 62
+    bits, else a sort of the rows.  :meth:`Ratings.unit_code_patterns` orders
+    the units' (rater, category) rows so, whether they come from the ratings or
+    from merged unit pattern tables, so resampling draws the same units.
+
+    >>> rows, mult = code_row_patterns(np.array([[1, -1], [0, 1], [1, -1]]), 2)
+    >>> rows.tolist(), mult.tolist()
+    ([[0, 1], [1, -1]], [1, 2])
+    """
+    rows = np.asarray(rows)
+    n, r = rows.shape
+    weights = np.ones(n, dtype=np.int64) if weights is None else np.asarray(weights)
+    base = int(n_categories) + 1
+    if n == 0:
+        return np.zeros((0, r), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if r * np.log2(base) <= 62:
+        radix = base ** np.arange(r - 1, -1, -1, dtype=np.int64)
+        key = np.zeros(n, dtype=np.int64)
+        for column in range(r):  # a loop over raters, not units
+            key += (rows[:, column].astype(np.int64) + 1) * radix[column]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        distinct = rows[first]
+    else:
+        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights, minlength=distinct.shape[0])
+    return _readonly(distinct.astype(np.int64)), _readonly(np.rint(summed).astype(np.int64))
+
+
+def _sparse_rows_of_wide(codes: np.ndarray, k: int) -> np.ndarray:
+    """:func:`~irr.stats._sufficient.unit_pattern_rows` of a units x raters code matrix (-1 = not rated)."""
+    n, r = codes.shape
+    offsets = (np.arange(r, dtype=np.int64) * k)[None, :]
+    rated = codes >= 0
+    if rated.all():
+        return codes.astype(np.int64) + offsets  # already ascending: rater-major entries
+    missing = np.int64(r) * k  # above every entry: sorts to the end
+    entry = np.where(rated, codes.astype(np.int64) + offsets, missing)
+    entry.sort(axis=1)
+    width = int(rated.sum(axis=1).max(initial=0))
+    table = entry[:, :width]
+    table[table == missing] = -1
+    return table
+
+
 class Ratings:
     """Integer-coded ratings: who rated which unit, and which category.
 
@@ -957,8 +1009,10 @@ class Ratings:
         What :meth:`from_dask` builds: the coefficients computed from unit count
         patterns (percent agreement, Fleiss, Gwet, Brennan-Prediger,
         Krippendorff), from the two raters' table (Cohen, Scott) and from the
-        ICC sums work as on the ratings themselves, with the same results; a
-        statistic that needs each unit's ratings raises :class:`PerUnitDataError`.
+        ICC sums work as on the ratings themselves, with the same results; so
+        do Conger's kappa and resampling the ICC when the tables include the
+        unit pattern table (``statistics.unit_patterns``).  A statistic that
+        needs what the tables lack raises :class:`PerUnitDataError`.
 
         Parameters
         ----------
@@ -1000,6 +1054,8 @@ class Ratings:
         rater: str = "rater",
         score: str = "score",
         categories: Any = None,
+        *,
+        unit_patterns: bool = False,
     ) -> "Ratings":
         """Ratings of a Dask DataFrame (one row per rating), built from tables reduced on the workers.
 
@@ -1008,8 +1064,12 @@ class Ratings:
         (a tree reduction), so only those tables reach the client.  Units whose
         ratings are split across partitions are first brought together with a
         shuffle by unit (a :class:`~irr.stats.distributed.UnitsShuffledWarning`
-        says so).  Statistics that need each unit's ratings (Conger's kappa,
-        resampling the ICC) raise :class:`PerUnitDataError`.
+        says so).  With ``unit_patterns=True`` the unit pattern table (the
+        distinct units' (rater, category) ratings with their multiplicities,
+        see :mod:`irr.stats._sufficient`) is reduced too, which Conger's kappa
+        and resampling the ICC need; without it, or when that table is over its
+        size limit, they raise :class:`PerUnitDataError`, as does anything that
+        needs the individual ratings.
 
         Examples
         --------
@@ -1021,7 +1081,9 @@ class Ratings:
         """
         from irr.stats.distributed import ratings_from_dask
 
-        return ratings_from_dask(ddf, unit=unit, rater=rater, score=score, categories=categories)
+        return ratings_from_dask(
+            ddf, unit=unit, rater=rater, score=score, categories=categories, unit_patterns=unit_patterns
+        )
 
     @classmethod
     def from_wide(cls, data: Any, categories: Any = None) -> "Ratings":
@@ -1281,6 +1343,54 @@ class Ratings:
                 "rater and pair tables, ICC sums; e.g. built by Ratings.from_dask): compute it in memory "
                 "(Ratings.from_long) on data that fits, or use a coefficient computed from the tables"
             )
+
+    def unit_code_patterns(self, statistic: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct units x raters code rows (-1 = not rated) of the rated units, and units with each.
+
+        In :func:`code_row_patterns` order of the units' ascending ``rater * K + code``
+        entries (padded with -1), from the ratings or from the merged unit pattern
+        table (:meth:`from_dask` with ``unit_patterns=True``); the two agree exactly.  :class:`PerUnitDataError` naming ``statistic`` when merged
+        tables lack the unit pattern table.
+        """
+        self.require_rater_identity(statistic)
+        merged = self._sufficient
+        if merged is not None and merged.unit_patterns is None:
+            why = (
+                merged.unit_patterns_refused
+                or "it was not reduced (Ratings.from_dask(..., unit_patterns=True) reduces it)"
+            )
+            raise PerUnitDataError(
+                f"{statistic} needs each unit's raters, which these merged tables hold only in the unit "
+                f"pattern table, but {why}: compute it in memory (Ratings.from_long) on data that fits, "
+                "or use a coefficient computed from the count tables"
+            )
+        return self._unit_code_patterns
+
+    @cached_property
+    def _unit_code_patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        # the order is that of the units' sparse rows (ascending rater * K + code entries,
+        # padded with -1 to the most ratings of a unit), the rows merged tables hold
+        k, r = self.n_categories, self.n_raters
+        merged = self._sufficient
+        if merged is None:
+            if self._wide is not None or "wide_codes" in self.__dict__:
+                table = _sparse_rows_of_wide(self.wide_codes, k)  # no sort of the ratings
+            else:
+                table = unit_pattern_rows(*self._long_arrays, k)
+            if table.shape[1]:
+                table = table[table[:, 0] >= 0]  # units without ratings
+            weights = None
+        else:
+            assert merged.unit_patterns is not None and merged.unit_multiplicity is not None
+            table, weights = merged.unit_patterns, merged.unit_multiplicity
+        if table.shape[0] == 0 or table.shape[1] == 0:
+            return _readonly(np.zeros((0, r), dtype=np.int64)), _readonly(np.zeros(0, dtype=np.int64))
+        sparse, mult = code_row_patterns(table, r * k, weights)
+        rows = np.full((sparse.shape[0], r), -1, dtype=np.int64)
+        which, column = np.nonzero(sparse >= 0)
+        entry = sparse[which, column]
+        rows[which, entry // k] = entry % k
+        return _readonly(rows), mult
 
     @property
     def unit(self) -> np.ndarray | None:

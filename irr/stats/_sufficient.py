@@ -12,7 +12,15 @@ tables depends on the ratings only through
   co-rating counts :math:`G_m[j, h] = \\#\\{i: m_i = m, j, h \\in R_i\\}` and
   the raters x categories sums :math:`B_m[j, k] = \\sum_{i \\ni j, m_i = m} n_{ik}`
   (with them :math:`N' \\mathrm{diag}(1/m) N = \\sum_m G_m / m`, Henderson's
-  reduced normal equations).
+  reduced normal equations);
+* optionally (Conger's kappa, resampling the ICC), the *unit pattern table*:
+  each unit's ratings as its ascending entries ``rater * K + category``
+  (padded with -1 to the widest unit), the distinct rows with how many units
+  have each.  Units with the same raters giving the same categories share a
+  row, so the table is small for designs with few raters or few distinct
+  rating patterns; it is dropped (with the reason in
+  ``unit_patterns_refused``) once it would exceed ``unit_pattern_limit``
+  entries (:data:`MAX_UNIT_PATTERN_CELLS` by default).
 
 Each part of the data (a partition of a Dask DataFrame) gives one
 :class:`SufficientStatistics`; :meth:`SufficientStatistics.merge` adds them.
@@ -28,7 +36,18 @@ import numpy as np
 
 from irr.errors import DataError
 
-__all__ = ["SufficientStatistics", "check_no_duplicates", "merge_patterns", "unit_tables"]
+__all__ = [
+    "MAX_UNIT_PATTERN_CELLS",
+    "SufficientStatistics",
+    "check_no_duplicates",
+    "merge_patterns",
+    "unit_pattern_rows",
+    "unit_tables",
+]
+
+# Entries (distinct rows x widest unit) above which the unit pattern table is dropped:
+# 20M int64 entries are 160 MB, of the order of one partition's ratings.
+MAX_UNIT_PATTERN_CELLS = 20_000_000
 
 
 def merge_patterns(patterns: np.ndarray, multiplicity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,6 +79,15 @@ class SufficientStatistics:
         :math:`B_m`, category counts of the units with m ratings that rater j rated.
     n_duplicates : int
         (unit, rater) pairs with more than one rating (an error when > 0).
+    unit_patterns : (U, W) int64 or None
+        Distinct units' ratings, each row the unit's ascending ``rater * K + category``
+        entries padded with -1 (``None``: not reduced, or dropped as too large).
+    unit_multiplicity : (U,) int64 or None
+        Units with each row of ``unit_patterns``.
+    unit_pattern_limit : int
+        Largest ``U * W`` kept (0: no table requested).
+    unit_patterns_refused : str
+        Why the unit pattern table was dropped ('' if it was not).
     """
 
     patterns: np.ndarray
@@ -70,6 +98,10 @@ class SufficientStatistics:
     rater_unit_counts: dict[int, np.ndarray] = field(default_factory=dict)
     n_duplicates: int = 0
     duplicate_examples: list = field(default_factory=list)
+    unit_patterns: np.ndarray | None = None
+    unit_multiplicity: np.ndarray | None = None
+    unit_pattern_limit: int = 0
+    unit_patterns_refused: str = ""
 
     @property
     def n_units(self) -> int:
@@ -89,7 +121,7 @@ class SufficientStatistics:
             pair = self.pair_table + other.pair_table
         co_rated = _add_dicts(self.co_rated, other.co_rated)
         rater_unit_counts = _add_dicts(self.rater_unit_counts, other.rater_unit_counts)
-        return SufficientStatistics(
+        out = SufficientStatistics(
             patterns,
             multiplicity,
             self.rater_counts + other.rater_counts,
@@ -99,6 +131,59 @@ class SufficientStatistics:
             self.n_duplicates + other.n_duplicates,
             (self.duplicate_examples + other.duplicate_examples)[:5],
         )
+        out.unit_pattern_limit = min(self.unit_pattern_limit, other.unit_pattern_limit)
+        out.unit_patterns_refused = self.unit_patterns_refused or other.unit_patterns_refused
+        if out.unit_patterns_refused or self.unit_patterns is None or other.unit_patterns is None:
+            return out
+        assert self.unit_multiplicity is not None and other.unit_multiplicity is not None
+        width = max(self.unit_patterns.shape[1], other.unit_patterns.shape[1])
+        rows, mult = merge_patterns(
+            np.concatenate([_pad(self.unit_patterns, width), _pad(other.unit_patterns, width)]),
+            np.concatenate([self.unit_multiplicity, other.unit_multiplicity]),
+        )
+        _keep_unit_patterns(out, rows, mult)
+        return out
+
+
+def _pad(rows: np.ndarray, width: int) -> np.ndarray:
+    """Unit pattern rows widened to ``width`` entries with -1 (no rating)."""
+    if rows.shape[1] == width:
+        return rows
+    out = np.full((rows.shape[0], width), -1, dtype=rows.dtype)
+    out[:, : rows.shape[1]] = rows
+    return out
+
+
+def _keep_unit_patterns(stats: SufficientStatistics, rows: np.ndarray, mult: np.ndarray) -> None:
+    """Store the unit pattern table, or drop it with the reason when it is over the limit."""
+    if rows.size > stats.unit_pattern_limit:
+        stats.unit_patterns = stats.unit_multiplicity = None
+        stats.unit_patterns_refused = (
+            f"the unit pattern table ({rows.shape[0]} distinct units' ratings x {rows.shape[1]} entries so far) "
+            f"is over its limit of {stats.unit_pattern_limit} entries"
+        )
+        return
+    stats.unit_patterns, stats.unit_multiplicity = rows, mult
+
+
+def unit_pattern_rows(unit: np.ndarray, rater: np.ndarray, code: np.ndarray, n_categories: int) -> np.ndarray:
+    """Each unit's ratings as one row of ascending ``rater * K + code`` entries, padded with -1.
+
+    ``unit`` are codes 0..n-1 (every unit with at least one rating), one entry per rating.
+
+    >>> unit_pattern_rows(np.array([0, 1, 0]), np.array([1, 0, 0]), np.array([2, 1, 0]), 3).tolist()
+    [[0, 5], [1, -1]]
+    """
+    n = int(unit.max()) + 1 if unit.size else 0
+    entry = rater.astype(np.int64) * n_categories + code
+    order = np.lexsort((entry, unit))
+    sorted_unit = unit[order]
+    per_unit = np.bincount(sorted_unit, minlength=n)
+    starts = np.cumsum(per_unit) - per_unit
+    rank = np.arange(order.size) - starts[sorted_unit]
+    out = np.full((n, int(per_unit.max(initial=0))), -1, dtype=np.int64)
+    out[sorted_unit, rank] = entry[order]
+    return out
 
 
 def _add_dicts(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
@@ -117,6 +202,7 @@ def unit_tables(
     *,
     with_pair_table: bool = False,
     with_icc: bool = False,
+    unit_pattern_limit: int = 0,
 ) -> SufficientStatistics:
     """The :class:`SufficientStatistics` of one part's ratings, with ``np.bincount`` and sparse products.
 
@@ -152,6 +238,10 @@ def unit_tables(
         wide[unit, rater] = code
         both = (wide >= 0).all(axis=1)
         out.pair_table = np.bincount(wide[both, 0] * k + wide[both, 1], minlength=k * k).reshape(k, k)
+    if unit_pattern_limit > 0:
+        out.unit_pattern_limit = int(unit_pattern_limit)
+        rows, mult = merge_patterns(unit_pattern_rows(unit, rater, code, k), np.ones(n, dtype=np.int64))
+        _keep_unit_patterns(out, rows, mult)
     if with_icc:
         from scipy import sparse
 

@@ -170,6 +170,13 @@ def _unit_counts(
         mult_all = np.ones(counts_all.shape[0])
     else:
         counts_all, mult_all = ratings.count_patterns()
+    return _unit_counts_of(counts_all, mult_all, weights_matrix, statistic, ratings.n_units)
+
+
+def _unit_counts_of(
+    counts_all: np.ndarray, mult_all: np.ndarray, weights_matrix: np.ndarray, statistic: str, n_units: int
+) -> _UnitCounts:
+    """:func:`_unit_counts` of count rows ``counts_all`` held by ``mult_all`` units each."""
     r_all = counts_all.sum(axis=1)
     rated = r_all > 0
     dropped = {}
@@ -184,7 +191,7 @@ def _unit_counts(
     if not pairable.any():
         raise InsufficientDataError(
             f"{statistic} needs at least one unit with 2 or more ratings; got "
-            f"{ratings.n_units} unit(s) with at most one rating each"
+            f"{n_units} unit(s) with at most one rating each"
         )
     weighted = counts @ weights_matrix.T
     agreeing_pairs = (counts * (weighted - 1)).sum(axis=1)
@@ -703,6 +710,16 @@ def conger_kappa(
     marginals (:func:`_conger_null_se`; Cohen's ASE0 for two raters with
     complete data).
 
+    Everything is computed per distinct units x raters code row weighted by
+    how many units have it, so ratings from Dask (:meth:`Ratings.from_dask`
+    with ``unit_patterns=True``, or :func:`~irr.stats.agreement_table` on a
+    Dask DataFrame) give the same estimate, SEs, p-value and bootstrap and
+    jackknife intervals from the merged unit pattern table.  When that table is
+    over its size limit (:data:`irr.stats._sufficient.MAX_UNIT_PATTERN_CELLS`
+    entries: many raters and units with distinct rating patterns) or was not
+    reduced, Conger's kappa raises :class:`~irr.stats._ratings.PerUnitDataError`
+    instead of collecting the ratings.
+
     Examples
     --------
     >>> import numpy as np
@@ -712,16 +729,25 @@ def conger_kappa(
     _check_alternative(alternative)
     ratings = as_ratings(data, categories)
     ratings.require_rater_identity("Conger's kappa")
-    ratings._refuse_per_unit("Conger's kappa (its linearized standard error and null SE use each unit's raters)")
     w = agreement_weights(ratings.scale, weights)
     if ratings.n_categories < 2:
         raise InsufficientDataError("Conger's kappa needs a scale of at least 2 score points")
-    u = _unit_counts(ratings, w, "Conger's kappa", per_unit=True)  # rater-specific terms need units
-    rated_units = np.flatnonzero(ratings.ratings_per_unit > 0)
-    codes = ratings.wide_codes[rated_units]  # (n, R), -1 = not rated
-    n, n_raters = codes.shape
+    # one row per distinct units x raters code row (the same rows and order from the
+    # ratings and from merged unit pattern tables), weighted by the units having it
+    codes, unit_mult = ratings.unit_code_patterns("Conger's kappa")  # (P, R), -1 = not rated
+    n_raters = codes.shape[1]
     if n_raters < 2:
         raise InsufficientDataError("Conger's kappa needs at least 2 raters")
+    k = ratings.n_categories
+    rated = codes >= 0
+    which, column = np.nonzero(rated)
+    unit_counts = np.bincount(which * k + codes[which, column], minlength=codes.shape[0] * k)
+    u = _unit_counts_of(unit_counts.reshape(codes.shape[0], k), unit_mult, w, "Conger's kappa", ratings.n_units)
+    mult = u.mult
+    n = int(unit_mult.sum())
+    dropped = dict(u.dropped)
+    if ratings.n_units > n:  # units without ratings (e.g. an all-missing row of a wide matrix)
+        dropped = {"no ratings": ratings.n_units - n, **dropped}
     rater_totals = ratings.rater_counts.astype(np.float64)  # (R, K)
     n_g = rater_totals.sum(axis=1)
     if (n_g == 0).any():
@@ -736,8 +762,7 @@ def conger_kappa(
     estimate = (pa - pe) / (1 - pe)
 
     # Linearized chance agreement per unit (Gwet 2014; irrCAC conger.kappa.raw),
-    # written as one gather over the (units x raters) code matrix.
-    rated = codes >= 0
+    # written as one gather over the (patterns x raters) code matrix.
     a = (n / n_g)[:, None] * (n_raters * p_bar[None, :] - p_gk)  # (R, K)
     b = a @ w  # (R, K)
     c = (a * (p_gk @ w.T)).sum(axis=1)  # (R,)
@@ -747,14 +772,12 @@ def conger_kappa(
     unit = (n / u.n_pairable) * (u.pair_agreement - pe * u.pairable) / (1 - pe)
     unit = unit - 2 * (1 - estimate) * (pe_unit - pe) / (1 - pe)
 
-    k = ratings.n_categories
     pair_agreement, pairable = u.pair_agreement, u.pairable
-    null_se = _conger_null_se(rated, u.pairable, p_gk, w, pe)
+    null_se = _conger_null_se(rated, u.pairable, p_gk, w, pe, mult)
 
     def build() -> UnitLevelStatistic:
-        onehot = np.zeros((n, n_raters * k))
-        rows, cols = np.nonzero(rated)
-        onehot[rows, cols * k + codes[rows, cols]] = 1.0
+        onehot = np.zeros((codes.shape[0], n_raters * k))
+        onehot[which, column * k + codes[which, column]] = 1.0
         features = np.column_stack([pairable.astype(float), pair_agreement, onehot])
 
         def statistic_from_totals(t: np.ndarray) -> np.ndarray:
@@ -767,8 +790,9 @@ def conger_kappa(
             pe_t = (w * (outer - s2_t / n_raters)).sum(axis=(-2, -1))
             return _kappa(pa_t, pe_t)
 
-        key = None
-        return UnitLevelStatistic.from_units(features, statistic_from_totals, key)
+        # the rows are already distinct, in an order of their integer codes: the same
+        # multinomial draws from the ratings as from merged unit pattern tables
+        return UnitLevelStatistic(features, unit_mult.astype(np.int64), statistic_from_totals)
 
     return _finish(
         statistic="conger_kappa",
@@ -777,10 +801,11 @@ def conger_kappa(
         observed=pa,
         expected=pe,
         linearized=unit,
+        linearized_weights=mult,
         n_units=n,
         n_raters=n_raters,
-        n_ratings=int(u.ratings_per_unit.sum()),
-        dropped=u.dropped,
+        n_ratings=int(mult @ u.ratings_per_unit),
+        dropped=dropped,
         weights=weights,
         alternative=alternative,
         finite_population=finite_population,
@@ -798,7 +823,9 @@ _CONGER_TEST = (
 )
 
 
-def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w: np.ndarray, pe: float) -> float:
+def _conger_null_se(
+    rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w: np.ndarray, pe: float, mult: np.ndarray | None = None
+) -> float:
     """SE of Conger's kappa under H0: rater g's ratings i.i.d. from its marginal p_g.
 
     Delta method on :math:`p_a - \\hat p_e`.  Linear part: rating (i, g) with
@@ -810,12 +837,14 @@ def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w
     :math:`E\\phi^2_{gh} = p_g'(\\bar W \\circ \\bar W)p_h - \\sum_k p_{gk} q_{hk}^2 -
     \\sum_k p_{hk} q_{gk}^2 + (p_g' \\bar W p_h)^2` (the FCE null variance of
     the pair).  All terms are (units x raters) or (raters x raters) matrix products.
+    Rows may be distinct units' rows held by ``mult`` units each (default 1).
     """
     mask = rated.astype(np.float64)  # (n, R)
+    mult = np.ones(mask.shape[0]) if mult is None else np.asarray(mult, dtype=np.float64)
     n_rat = mask.sum(axis=1)
-    n_g = mask.sum(axis=0)
+    n_g = mult @ mask
     n_raters = mask.shape[1]
-    n_pair = float(pairable.sum())
+    n_pair = float(mult @ pairable)
     wbar = (w + w.T) / 2
     q = p_gk @ wbar  # (R, K): q[h] = W p_h
     a_unit = np.where(pairable, 1.0 / (n_pair * np.maximum(n_rat * (n_rat - 1), 1)), 0.0)
@@ -834,13 +863,13 @@ def _conger_null_se(rated: np.ndarray, pairable: np.ndarray, p_gk: np.ndarray, w
     second = alpha**2 * t1 - 2 * alpha * beta * t2 + beta**2 * t3
     first = alpha * m1 - beta * m2
     scale = alpha**2 * np.abs(t1) + 2 * alpha * beta * np.abs(t2) + beta**2 * t3
-    linear = float((mask * _cancelled(second - first**2, scale)).sum())
+    linear = float(mult @ (mask * _cancelled(second - first**2, scale)).sum(axis=1))
     mu = p_gk @ wbar @ p_gk.T
     e_a2 = p_gk @ (q * q).T
     e_w2 = p_gk @ (wbar * wbar) @ p_gk.T
     ephi2 = _cancelled(e_w2 - e_a2 - e_a2.T + mu**2, e_w2 + mu**2)
     np.fill_diagonal(ephi2, 0.0)
-    together = mask.T @ (mask * (a_unit**2)[:, None])  # (R, R): sum_i A_i^2 over units both rated
+    together = mask.T @ (mask * (mult * a_unit**2)[:, None])  # (R, R): sum_i A_i^2 over units both rated
     degenerate = 2 * float((ephi2 * together).sum())
     return float(np.sqrt(max(linear + degenerate, 0.0)) / (1 - pe))
 

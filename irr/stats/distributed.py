@@ -4,10 +4,31 @@ Two passes over the partitions, each a tree reduction of small tables
 (``dask.delayed``, fan-in 8), so the client receives only reduced tables:
 
 1. per group: the distinct scores with their counts, the distinct raters, the
-   missing scores (gives each group's scale and rater codes);
-2. per group: :class:`~irr.stats._sufficient.SufficientStatistics` (unit count
-   patterns, rater x category counts, the two raters' table, ICC sums), merged
-   by addition.
+   missing scores (gives each group's scale and rater codes) and, when the ICC
+   is asked for, the rated units per partition (the design size: exact unless
+   units are split across partitions, then bounded by ratings / raters);
+2. per group: :class:`~irr.stats._sufficient.SufficientStatistics`, merged by
+   addition:
+
+   * unit count patterns with their multiplicities, rater x category counts;
+   * the two raters' K x K table (Cohen's kappa, Scott's pi);
+   * the ICC sums (co-rating and rater x category tables per ratings per unit);
+   * the *unit pattern table* (each distinct unit's (rater, category)
+     ratings, with how many units have it), only for a coefficient that needs
+     each unit's raters: Conger's kappa (its linearized and null SEs and its
+     resampling) and resampling the ICC (jackknife SE, bootstrap and jackknife
+     intervals), the latter only when the design sizes of pass 1 allow the
+     in-memory path to resample (:func:`irr.stats.icc.may_resample`, checked
+     again on the client with the merged unit count; a large sparse design gets
+     no table and, as in memory, no jackknife SE).  The table
+     is dropped once over :data:`~irr.stats._sufficient.MAX_UNIT_PATTERN_CELLS`
+     entries, and the coefficients that need it then raise
+     :class:`~irr.stats._ratings.PerUnitDataError` instead of collecting ratings.
+
+Every coefficient is then computed from these tables with the same results
+as in memory (to round-off); resampling draws over the distinct patterns in an
+order given by their integer codes, identical on both paths, so bootstrap
+intervals agree too for the same ``random_state``.
 
 A unit's ratings must be in one partition for pass 2.  When some unit (a
 ``by`` x ``unit`` key) is found in more than one partition, the frame is first
@@ -24,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from irr.errors import DataError, IrrError
+from irr.stats import _sufficient
 from irr.stats._ratings import Ratings, Scale, _categorical_scale, _scale_of
 from irr.stats._sufficient import SufficientStatistics, check_no_duplicates, unit_tables
 
@@ -55,8 +77,10 @@ def _score_values(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _inventory(pdf: pd.DataFrame, unit: str, rater: str, score: str, by_cols: list[str]) -> dict:
-    """Pass 1 of one partition: per group, score counts, raters, missing scores, unit range."""
+def _inventory(
+    pdf: pd.DataFrame, unit: str, rater: str, score: str, by_cols: list[str], count_units: bool = False
+) -> dict:
+    """Pass 1 of one partition: per group, score counts, raters, missing scores (and rated units)."""
     out: dict = {}
     for key, sub in _groups(pdf, by_cols):
         scored = sub[sub[score].notna()]
@@ -65,6 +89,7 @@ def _inventory(pdf: pd.DataFrame, unit: str, rater: str, score: str, by_cols: li
             "raters": pd.Index(scored[rater].dropna().unique()),
             "missing": int(len(sub) - len(scored)),
             "missing_ids": int((scored[unit].isna() | scored[rater].isna()).sum()),
+            "units": int(scored[unit].nunique()) if count_units else 0,
         }
     keys = pdf[[*by_cols, unit]]
     n_keys = int(len(keys.drop_duplicates())) if len(keys) else 0
@@ -81,6 +106,7 @@ def _merge_inventory(a: dict, b: dict) -> dict:
                 "raters": old["raters"].append(value["raters"]).unique(),
                 "missing": old["missing"] + value["missing"],
                 "missing_ids": old["missing_ids"] + value["missing_ids"],
+                "units": old["units"] + value["units"],
             }
         else:
             groups[key] = value
@@ -94,7 +120,7 @@ def _tables(pdf, unit, rater, score, by_cols, plans, with_pair_table, with_icc) 
         plan = plans.get(key)
         if plan is None:
             continue
-        scale, rater_index = plan
+        scale, rater_index, pattern_limit = plan
         sub = sub[sub[score].notna()]
         if not len(sub):
             continue
@@ -109,6 +135,7 @@ def _tables(pdf, unit, rater, score, by_cols, plans, with_pair_table, with_icc) 
             scale.size,
             with_pair_table=with_pair_table,
             with_icc=with_icc and scale.is_numeric,
+            unit_pattern_limit=pattern_limit,
         )
     return out
 
@@ -151,6 +178,24 @@ def _units_split(ddf, unit: str, by_cols: list[str], n_keys_in_partitions: int) 
     return int(distinct.shape[0].compute()) < n_keys_in_partitions
 
 
+def _pattern_limit(info: dict, k: int, split: bool, scale: Scale, with_icc: bool, with_unit_patterns: bool) -> int:
+    """The size limit of a group's unit pattern table, 0 when no coefficient asked for needs it.
+
+    For the ICC alone: only when some number of units consistent with pass 1
+    (exactly the units counted, unless units were split across partitions)
+    gives a design that the in-memory ICC resamples.
+    """
+    wanted = with_unit_patterns
+    if not wanted and with_icc and scale.is_numeric:
+        from irr.stats.icc import may_resample_design
+
+        n_ratings = int(info["scores"].sum())
+        n_high = int(info["units"])
+        n_low = -(-n_ratings // max(k, 1)) if split else n_high
+        wanted = may_resample_design(n_low, n_high, n_ratings, k)
+    return int(_sufficient.MAX_UNIT_PATTERN_CELLS) if wanted else 0
+
+
 def grouped_ratings_from_dask(
     ddf,
     unit: str = "unit",
@@ -161,8 +206,15 @@ def grouped_ratings_from_dask(
     scale_for=None,
     with_pair_table: bool = True,
     with_icc: bool = True,
+    with_unit_patterns: bool = False,
+    resample_icc: bool = True,
 ) -> tuple[list[tuple[tuple, Ratings | IrrError]], dict]:
     """The :class:`Ratings` of each ``by`` group of a Dask DataFrame, from reduced tables.
+
+    ``with_unit_patterns`` reduces the unit pattern table of every group
+    (Conger's kappa); ``with_icc`` reduces the ICC sums and, with
+    ``resample_icc``, for groups whose design sizes allow the ICC to be
+    resampled, the unit pattern table too.
 
     Returns the groups in sorted key order, each with its Ratings (or the
     error that kept it from being built), and facts about the computation
@@ -176,12 +228,13 @@ def grouped_ratings_from_dask(
         raise DataError(f"column(s) {missing} not found; columns are {list(ddf.columns)}")
     declared = _categorical_scale(ddf._meta[score])
     parts = [
-        dask.delayed(_inventory)(p, unit, rater, score, by_cols)
+        dask.delayed(_inventory)(p, unit, rater, score, by_cols, with_icc and resample_icc)
         for p in ddf[[*by_cols, unit, rater, score]].to_delayed()
     ]
     inventory = dask.compute(_tree_reduce(parts, _merge_inventory))[0]
     facts = {"npartitions": int(ddf.npartitions), "units_split": False, "shuffled": False}
-    if _units_split(ddf, unit, by_cols, inventory["n_unit_keys"]):
+    split = _units_split(ddf, unit, by_cols, inventory["n_unit_keys"])
+    if split:
         facts.update(units_split=True, shuffled=True)
         warnings.warn(
             f"some units' ratings were in more than one of the {ddf.npartitions} partitions: the frame was "
@@ -207,7 +260,11 @@ def grouped_ratings_from_dask(
             scale: Scale = _scale_of(wanted, raw, declared, weight)
             scale._match(distinct, weight, where)  # every score on the scale, or the error
             rater_index = pd.Index(info["raters"]).sort_values()
-            plans[key] = (scale, rater_index)
+            plans[key] = (
+                scale,
+                rater_index,
+                _pattern_limit(info, len(rater_index), split, scale, with_icc and resample_icc, with_unit_patterns),
+            )
             results[key] = {"missing score": info["missing"]} if info["missing"] else {}
         except IrrError as exc:
             results[key] = exc
@@ -221,7 +278,7 @@ def grouped_ratings_from_dask(
         if isinstance(value, IrrError):
             out.append((key, value))
             continue
-        scale, rater_index = plans[key]
+        scale, rater_index, _ = plans[key]
         merged: SufficientStatistics | None = tables.get(key)
         try:
             if merged is None:
@@ -233,9 +290,13 @@ def grouped_ratings_from_dask(
     return out, facts
 
 
-def ratings_from_dask(ddf, unit: str = "unit", rater: str = "rater", score: str = "score", categories=None) -> Ratings:
+def ratings_from_dask(
+    ddf, unit: str = "unit", rater: str = "rater", score: str = "score", categories=None, unit_patterns: bool = False
+) -> Ratings:
     """:meth:`Ratings.from_dask`: one :class:`Ratings` of the whole frame."""
-    groups, _ = grouped_ratings_from_dask(ddf, unit, rater, score, None, categories)
+    groups, _ = grouped_ratings_from_dask(
+        ddf, unit, rater, score, None, categories, with_unit_patterns=unit_patterns, resample_icc=False
+    )
     (_, ratings), *_ = groups
     if isinstance(ratings, IrrError):
         raise ratings

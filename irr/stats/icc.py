@@ -74,7 +74,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -85,8 +85,8 @@ from scipy.sparse import csgraph as _csgraph
 
 from irr.errors import DataError, InsufficientDataError
 from irr.stats._inference import LazyStatistic, UnitLevelStatistic
-from irr.stats._ratings import PerUnitDataError, Ratings, as_ratings
-from irr.stats._results import ConfidenceInterval, ci_from_bootstrap
+from irr.stats._ratings import Ratings, as_ratings
+from irr.stats._results import ROUNDOFF, ConfidenceInterval, ci_from_bootstrap
 
 __all__ = ["icc", "icc_table", "ICCResult", "FORMS"]
 
@@ -159,6 +159,8 @@ class _MeanSquares:
 
 
 _DENSE_CELLS = 50_000_000  # units x raters cells above which incomplete designs take the sparse path
+_RESAMPLE_CELLS = 300_000_000  # unit features, units x (7 + 3k + k^2), above which incomplete designs are not resampled
+_TOO_LARGE = "too many units x raters for resampling the ICC in memory; use the analytic interval"
 _TINY = 1e-12  # relative size below which a variance denominator counts as zero
 
 
@@ -172,9 +174,41 @@ class _Fit:
     balanced: bool
     dropped: Mapping[str, int]
     mean_squares: _MeanSquares
-    values: np.ndarray | None  # units x raters scores minus their grand mean, 0 where not rated
-    present: np.ndarray | None  # units x raters, rated or not (None: complete design, or sparse)
-    from_tables: bool = False  # built from merged tables (no unit-level data to resample)
+    # the distinct units x raters code rows of the rated units and raters, with the units having
+    # each (code_row_patterns order); None with the reason in `refusal` when not resampled
+    unit_rows: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
+    points: np.ndarray | None = None  # numeric values of the category codes
+    refusal: str = _TOO_LARGE
+
+
+def may_resample(n_units: int, n_raters: int, n: int, k: int, balanced: bool) -> bool:
+    """Whether the ICC is resampled (jackknife SE, bootstrap): a complete design, or a dense one.
+
+    ``n_units x n_raters`` of the ratings within ``_DENSE_CELLS`` and the unit
+    features of the ``n`` rated units and ``k`` raters, ``n (7 + 3k + k^2)``,
+    within ``_RESAMPLE_CELLS`` (the same rule in memory and on Dask).
+    """
+    return balanced or (n_units * n_raters <= _DENSE_CELLS and n * (7 + 3 * k + k * k) <= _RESAMPLE_CELLS)
+
+
+def may_resample_design(n_low: int, n_high: int, n_ratings: int, k: int) -> bool:
+    """:func:`may_resample` for some number of units between ``n_low`` and ``n_high`` (before counting them)."""
+    if k < 1:
+        return False
+    complete = n_ratings % k == 0 and n_low <= n_ratings // k <= n_high
+    return complete or may_resample(n_low, k, n_low, k, False)
+
+
+def _pattern_rows(ratings: Ratings, rater_used: np.ndarray | None = None):
+    """A thunk for the distinct code rows of the rated units (over the raters used)."""
+
+    def rows() -> tuple[np.ndarray, np.ndarray]:
+        codes, mult = ratings.unit_code_patterns("resampling the ICC (jackknife SE, bootstrap and jackknife intervals)")
+        if rater_used is not None and not rater_used.all():
+            codes = codes[:, rater_used]  # unused raters' columns are all -1: rows stay distinct, in order
+        return codes, mult
+
+    return rows
 
 
 def _scores_from_codes(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -212,7 +246,8 @@ def _fit(ratings: Ratings) -> _Fit:
             raise InsufficientDataError(f"the ICC needs at least 2 rated units, got {n}")
         if k < 2:
             raise InsufficientDataError("the ICC needs at least one unit with 2 or more ratings")
-        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(_balanced_totals(values), k), values, None)
+        ms = _balanced_mean_squares(_balanced_totals(values), k)
+        return _Fit(n, k, n * k, True, {}, ms, _pattern_rows(ratings), scale, "")
 
     dense = ratings.n_units * ratings.n_raters <= _DENSE_CELLS
     if dense:  # ratings per unit and per rater from the code matrix (no category counts)
@@ -247,7 +282,7 @@ def _fit(ratings: Ratings) -> _Fit:
         rater = (np.cumsum(rater_used) - 1)[rater_codes]
         y = _scores_from_codes(category_codes, scale)
         s = _henderson_sparse(unit, rater, y - y.mean(), m, k)
-        return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, None, None)
+        return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s)
     if not keep_units.all():
         codes = codes[keep_units]
     if not rater_used.all():
@@ -258,7 +293,10 @@ def _fit(ratings: Ratings) -> _Fit:
     values -= values.sum() / n_ratings
     np.multiply(values, present, out=values)  # centred, and exactly 0 where not rated
     s = _henderson(values, present, m, n_ratings)
-    return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, values, present)
+    balanced = n_ratings == n * k
+    if not may_resample(ratings.n_units, ratings.n_raters, n, k, balanced):
+        return _Fit(n, k, n_ratings, balanced, dropped, s)
+    return _Fit(n, k, n_ratings, balanced, dropped, s, _pattern_rows(ratings, np.asarray(rater_used)), scale, "")
 
 
 def _fit_from_tables(ratings: Ratings, scale: np.ndarray) -> _Fit:
@@ -298,7 +336,7 @@ def _fit_from_tables(ratings: Ratings, scale: np.ndarray) -> _Fit:
         t = np.empty(4 + k)
         t[:4] = n, float(mult @ unit_sums), float(mult @ unit_sums**2), ss_total
         t[4:] = rater_sum
-        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(t, k), None, None, from_tables=True)
+        return _Fit(n, k, n * k, True, {}, _balanced_mean_squares(t, k), _pattern_rows(ratings), scale, "")
     if not merged.co_rated:
         raise InsufficientDataError("the ICC of an incomplete design needs the co-rating tables (with_icc=True)")
     gram = sum(g.astype(np.float64) / m for m, g in merged.co_rated.items())
@@ -314,7 +352,10 @@ def _fit_from_tables(ratings: Ratings, scale: np.ndarray) -> _Fit:
         (m_pattern, mult.astype(np.float64)),
         n_ratings,
     )
-    return _Fit(n, k, n_ratings, n_ratings == n * k, dropped, s, None, None, from_tables=True)
+    balanced = n_ratings == n * k
+    if not may_resample(ratings.n_units, ratings.n_raters, n, k, balanced):
+        return _Fit(n, k, n_ratings, balanced, dropped, s)
+    return _Fit(n, k, n_ratings, balanced, dropped, s, _pattern_rows(ratings, used), scale, "")
 
 
 def _henderson(values: np.ndarray, present: np.ndarray, m: np.ndarray, total: int) -> _MeanSquares:
@@ -604,7 +645,10 @@ class ICCResult:
     form : str            McGraw & Wong name ("A,1", ...).
     estimate : float      NaN when the form is undefined for these data (see ``note``).
     standard_error : float    Jackknife SE over units (no closed form is standard); NaN for
-                              incomplete designs too large to resample in memory.
+                              incomplete designs too large to resample in memory (see
+                              :func:`may_resample`), alike for ratings from Dask, which
+                              resample the merged unit pattern table (NaN when it is over
+                              its size limit).
     F, df1, df2 : float       F test of H0: ICC = 0: MS_R / MS_E on (n - g, N - n - k + g) for the
                               two-way forms (``(n-1)(k-1)`` when complete), MS_B / MS_W for the one-way.
     p_value : float           P(F > observed); ``alternative`` is "greater".
@@ -654,9 +698,12 @@ class ICCResult:
         """Jackknife SE over units, computed on first use (no closed form is standard)."""
         if "se" not in self._cache:
             try:
-                self._cache["se"] = float(self._resampler.jackknife_se())
-            except InsufficientDataError:
-                self._cache["se"] = float("nan")
+                se = float(self._resampler.jackknife_se())
+            except InsufficientDataError as exc:
+                se = float("nan")
+                self._cache["why"] = str(exc)
+            # leave-one-out values equal up to round-off (perfect agreement): no spread at all
+            self._cache["se"] = 0.0 if abs(se) < ROUNDOFF else se
         return self._cache["se"]
 
     @property
@@ -702,7 +749,8 @@ class ICCResult:
                 df = max(self.n_units - 1, 1)
                 q, label = _spc.stdtrit(df, 0.5 + level / 2), f"jackknife t({df})"
             if not se > 0:
-                return _interval(nan, nan, label, f"no jackknife interval: the jackknife SE is {se:.3g}")
+                why = self._cache.get("why") or f"the jackknife SE is {se:.3g}"
+                return _interval(nan, nan, label, f"no jackknife interval: {why}")
             return _interval(self.estimate - q * se, self.estimate + q * se, label, "")
         reps = self._resampler.bootstrap(int(n_resamples), random_state)
         jack = self._resampler.jackknife() if bootstrap == "bca" else None
@@ -768,39 +816,34 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
 
     Complete designs use (sum, sum of squares, rater-wise values); incomplete ones
     additionally carry each unit's contribution to the reduced normal equations.
+    The features are computed per distinct units x raters code row (scores
+    centred at the grand mean of the category totals) and weighted by the units
+    having it, so ratings in memory and merged unit pattern tables (Dask) give
+    the same features in the same order, hence the same resamples.
     """
-    n, k = fit.n, fit.k
-    if fit.from_tables:
-
-        def refuse() -> UnitLevelStatistic:
-            raise PerUnitDataError(
-                "resampling the ICC (jackknife SE, bootstrap and jackknife intervals) needs each unit's "
-                "scores by rater, but these ratings hold merged tables only (e.g. from Dask); the "
-                "estimate, F test and McGraw & Wong interval are computed from the tables"
-            )
-
-        return LazyStatistic(refuse)
-
-    def build_balanced() -> UnitLevelStatistic:
-        # complete designs: classic ANOVA sums, no normal equations to solve
-        assert fit.values is not None  # chosen only when the scores are held
-        return UnitLevelStatistic.from_units(
-            _balanced_features(fit.values), lambda t: _icc_balanced_from_totals(t, k, form)
-        )
+    k = fit.k
+    unit_rows, points = fit.unit_rows, fit.points
 
     def build() -> UnitLevelStatistic:
+        if unit_rows is None or points is None:
+            raise InsufficientDataError(fit.refusal)
+        codes, mult = unit_rows()
+        present = codes >= 0
+        per_rating = np.broadcast_to(mult[:, None], codes.shape)[present]
+        totals = np.bincount(codes[present], weights=per_rating, minlength=points.size)
+        centred = points - float(totals @ points) / float(totals.sum())
+        values = np.where(present, centred[np.maximum(codes, 0)], 0.0)
+        if fit.balanced:
+            # complete designs: classic ANOVA sums, no normal equations to solve
+            return UnitLevelStatistic(_balanced_features(values), mult, lambda t: _icc_balanced_from_totals(t, k, form))
         # features: 1, m, sum, sum^2/m, sum of squares, 1/m, m^2, per-rater value, per-rater count,
         # per-unit (present outer present)/m (k*k), per-rater (present*sum/m)
-        if fit.values is None or n * (7 + 3 * k + k * k) > 300_000_000:
-            raise InsufficientDataError(
-                "too many units x raters for resampling the ICC in memory; use the analytic interval"
-            )
-        assert fit.present is not None  # scores held without `present` only for complete designs
-        values, present = fit.values, fit.present.astype(np.float64)
-        m = present @ np.ones(k)
+        n = codes.shape[0]
+        rated = present.astype(np.float64)
+        m = rated @ np.ones(k)
         unit_sum = values @ np.ones(k)
         sq = (values**2) @ np.ones(k)
-        outer = (present[:, :, None] * present[:, None, :] / m[:, None, None]).reshape(n, k * k)
+        outer = (rated[:, :, None] * rated[:, None, :] / m[:, None, None]).reshape(n, k * k)
         features = np.column_stack(
             [
                 np.ones(n),
@@ -811,14 +854,14 @@ def _icc_resampler(fit: _Fit, form: str) -> LazyStatistic:
                 1 / m,
                 m**2,
                 values,
-                present,
+                rated,
                 outer,
-                present * (unit_sum / m)[:, None],
+                rated * (unit_sum / m)[:, None],
             ]
         )
-        return UnitLevelStatistic.from_units(features, lambda t: _icc_from_totals(t, k, form))
+        return UnitLevelStatistic(features, mult, lambda t: _icc_from_totals(t, k, form))
 
-    return LazyStatistic(build_balanced if fit.present is None and fit.values is not None else build)
+    return LazyStatistic(build)
 
 
 def _balanced_totals(centred: np.ndarray) -> np.ndarray:
@@ -960,6 +1003,21 @@ def icc(data, form: str = "A,1", *, level: float = 0.95, categories=None) -> ICC
     ICCResult
         NaN estimate or bounds come with the reason in ``note``;
         ``n_rater_groups`` counts groups of raters that share no unit.
+
+    Notes
+    -----
+    Ratings from Dask (:func:`~irr.stats.agreement_table` on a Dask DataFrame,
+    :meth:`Ratings.from_dask`) give the estimate, F test and McGraw & Wong
+    interval from the merged ICC sums.  The jackknife SE and the bootstrap and
+    jackknife intervals resample the merged unit pattern table (each distinct
+    unit's (rater, score) ratings with their multiplicity), with the same values
+    as in memory, in exactly the designs the in-memory path resamples (complete,
+    or incomplete within ``_DENSE_CELLS`` units x raters and ``_RESAMPLE_CELLS``
+    unit features, :func:`may_resample`); elsewhere the SE is NaN with the
+    reason, as in memory.  ``Ratings.from_dask`` reduces that table only with
+    ``unit_patterns=True``, and a table over its size limit
+    (:data:`irr.stats._sufficient.MAX_UNIT_PATTERN_CELLS`) leaves the SE NaN with
+    the reason instead of collecting the ratings.
 
     Examples
     --------

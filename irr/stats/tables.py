@@ -71,10 +71,12 @@ def agreement_table(
     df : DataFrame or dask.dataframe.DataFrame
         Long ratings, one row per rating.  A Dask DataFrame is reduced to
         merged tables on the workers (:mod:`irr.stats.distributed`): the same
-        results, except what needs each unit's ratings (Conger's kappa, ICC
-        standard error and resampled ICC intervals), which says so in ``note``;
-        ``attrs["dask"]`` records whether units split across partitions made a
-        shuffle by unit necessary.
+        results, bootstrap intervals included (for the same ``random_state``).
+        Conger's kappa and the ICC's jackknife SE and resampled intervals use
+        the merged unit pattern table; where it is over its size limit (or,
+        for the ICC, where the design is too large to resample in memory as
+        well) the ``note`` says so.  ``attrs["dask"]`` records whether units
+        split across partitions made a shuffle by unit necessary.
     unit, rater, score : str
         Column names.
     by : column name(s), optional
@@ -133,6 +135,7 @@ def agreement_table(
             scale_for=_scale_for,
             with_pair_table=bool(names & {"cohen_kappa", "scott_pi"}),
             with_icc="icc" in names,
+            with_unit_patterns="conger_kappa" in names,
         )
         dask_rows: list[dict[str, Any]] = []
         for key, ratings_or_error in built:

@@ -192,3 +192,32 @@ def test_inferred_numeric_scale_merges_points_within_the_tolerance_only():
     assert Ratings.from_wide(x).categories.tolist() == [0.3, 0.3 + 1e-7, 0.6]      # the smallest stands for a point
     big = np.array([[1e6, 1e6 + 1e-4], [2e6, 2e6]])               # the tolerance is relative to the spread
     assert Ratings.from_wide(big).n_categories == 2
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_unit_code_patterns_agree_from_wide_long_and_merged_tables(complete):
+    # the order of the patterns (what bootstrap draws over) must not depend on how the ratings are held
+    from irr.stats._sufficient import unit_tables
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 4, size=(60, 4)).astype(float)
+    if not complete:
+        x[rng.random(x.shape) < 0.4] = np.nan
+        x[5] = np.nan  # a unit without ratings
+    units, raters = np.nonzero(~np.isnan(x))
+    df = pd.DataFrame({"unit": units, "rater": raters, "score": x[units, raters]})
+    labelled = df.assign(rater=df["rater"].map(lambda r: f"r{r}"))  # string ids: the long path
+    held = [Ratings.from_wide(x), Ratings.from_long(df), Ratings.from_long(labelled)]
+    wide = held[0]
+    u, r, c = wide.unit, wide.rater, wide.code
+    # local unit codes per part: factorize as the Dask partitions do
+    halves = [
+        unit_tables(pd.factorize(u[s])[0], r[s], c[s], 4, 3, unit_pattern_limit=10_000)
+        for s in (u < 30, u >= 30)
+    ]
+    held.append(Ratings.from_sufficient_statistics(halves[1].merge(halves[0]), [1, 2, 3], wide.rater_labels))
+    rows, mult = held[0].unit_code_patterns("test")
+    assert mult.sum() == (~np.isnan(x)).any(axis=1).sum()
+    for other in held[1:]:
+        other_rows, other_mult = other.unit_code_patterns("test")
+        assert np.array_equal(rows, other_rows) and np.array_equal(mult, other_mult)
