@@ -4,7 +4,9 @@ Starts ``irr serve`` as its own process on a copy of the bank whose grade 8 argu
 anchor papers (the bundled one has 12) x 4 dimensions, opens a live session, then lets
 ``--raters`` raters join and submit their whole score sheet (15 x 4 = 60 scores), all at once:
 every rater's request leaves in the same instant.  Then every rater corrects their sheet at
-once (``--rounds 2``: the second submission replaces the first).  The raters are one asyncio
+once (``--rounds 2``: the second submission replaces the first).  A sheet is posted as the
+scoring page's script posts it, to the page's JSON twin (``--no-script``: as a browser without
+scripts posts the form, getting the whole page back).  The raters are one asyncio
 client with one keep-alive connection and cookie each, speaking plain HTTP/1.1 -- a light
 client, so that the two cores measure the server, not the load generator.  The coordinator's
 dashboard (its JSON twin) is read every ``--poll`` seconds meanwhile, as a coordinator's
@@ -86,7 +88,8 @@ class Client:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
-        body = urllib.parse.urlencode(form).encode() if form is not None else b""
+        # as a browser encodes a form (WHATWG urlencoded: "*" stays as it is, which Python would escape)
+        body = urllib.parse.urlencode(form, safe="*").encode() if form is not None else b""
         head = [f"{method} {path} HTTP/1.1", f"host: 127.0.0.1:{self.port}", f"content-length: {len(body)}"]
         if form is not None:
             head.append("content-type: application/x-www-form-urlencoded")
@@ -134,7 +137,9 @@ def percentiles(seconds: list[float]) -> str:
     return f"p50 {np.percentile(ms, 50):6.0f} ms   p99 {np.percentile(ms, 99):6.0f} ms   max {ms.max():6.0f} ms"
 
 
-async def run(port: int, pid: int, n_raters: int, rounds: int, poll: float, papers, dims) -> dict:
+async def run(
+    port: int, pid: int, n_raters: int, rounds: int, poll: float, papers, dims, no_script: bool = False
+) -> dict:
     coordinator = Client(port)
     status, page, _ = await coordinator.request("GET", f"/tasks/{TASK}")
     status, _, where = await coordinator.request(
@@ -146,6 +151,7 @@ async def run(port: int, pid: int, n_raters: int, rounds: int, poll: float, pape
     raters = [Client(port) for _ in range(n_raters)]
     timings: dict[str, list[float]] = {"join": [], "page": []}
     server_cpu: dict[str, float] = {}
+    client_cpu: dict[str, float] = {}
     go = asyncio.Event()
     ready = 0
 
@@ -169,9 +175,10 @@ async def run(port: int, pid: int, n_raters: int, rounds: int, poll: float, pape
             await go.wait()
             return await timed(name, call())
 
-        before = cpu_seconds(pid)
+        before, client_before = cpu_seconds(pid), time.process_time()
         out = await asyncio.gather(*(one(c) for c in calls))
         server_cpu[name] = cpu_seconds(pid) - before
+        client_cpu[name] = time.process_time() - client_before
         return out
 
     pages = await asyncio.gather(*(r.request("GET", join_path) for r in raters))
@@ -201,18 +208,20 @@ async def run(port: int, pid: int, n_raters: int, rounds: int, poll: float, pape
             scores = {(p, d): int(rng.integers(1, 5)) for p in papers for d in dims}
             expected.update({(f"R{i:03d}", p, d): s for (p, d), s in scores.items()})
             forms.append({"csrf": token, **{f"s*{p}*{d}": str(s) for (p, d), s in scores.items()}})
+        # as the scoring page's script posts the form (to its JSON twin), or as a browser without scripts
+        target = f"/live/{SESSION}/score" + ("" if no_script else ".json")
         answers = await all_at_once(
             f"submit {round_}",
-            [(lambda r=r, f=f: r.request("POST", f"/live/{SESSION}/score", f)) for r, f in zip(raters, forms)],
+            [(lambda r=r, f=f, t=target: r.request("POST", t, f)) for r, f in zip(raters, forms)],
         )
-        bad = [s for s, page, _ in answers if s != 200 or "Saved:" not in page]
+        bad = [s for s, page, _ in answers if s != 200 or "Saved: 60 scores" not in page]
         assert not bad, f"round {round_}: {len(bad)} submissions not saved (statuses {sorted(set(bad))})"
     polling = False
     if poller is not None:
         await poller
     for client in (coordinator, *raters):
         client.close()
-    return {"timings": timings, "expected": expected, "server_cpu": server_cpu}
+    return {"timings": timings, "expected": expected, "server_cpu": server_cpu, "client_cpu": client_cpu}
 
 
 def main() -> None:
@@ -223,6 +232,11 @@ def main() -> None:
         "--poll", type=float, default=5.0, help="Seconds between dashboard reads (0: none; the page reloads every 5 s)."
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="Give up after this many seconds.")
+    parser.add_argument(
+        "--no-script",
+        action="store_true",
+        help="Post the plain form and get the whole page back (a browser without scripts), not the JSON twin.",
+    )
     args = parser.parse_args()
     if not 1 <= args.raters <= 1000:
         parser.error("--raters is 1 to 1000")
@@ -271,7 +285,8 @@ def main() -> None:
         start = time.perf_counter()
         out = asyncio.run(
             asyncio.wait_for(
-                run(port, server.pid, args.raters, args.rounds, args.poll, papers, dims), timeout=args.timeout
+                run(port, server.pid, args.raters, args.rounds, args.poll, papers, dims, args.no_script),
+                timeout=args.timeout,
             )
         )
         wall = time.perf_counter() - start
@@ -279,8 +294,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     for name, seconds in out["timings"].items():
-        cpu = out["server_cpu"].get(name)
-        used = f"   server CPU {cpu * 1000:5.0f} ms" if cpu is not None else ""
+        cpu, mine = out["server_cpu"].get(name), out["client_cpu"].get(name)
+        used = f"   server CPU {cpu * 1000:4.0f} ms, client {mine * 1000:4.0f} ms" if cpu is not None else ""
         print(f"{name:>10} ({len(seconds):4d}): {percentiles(seconds)}{used}")
     with Store(store_path) as store:
         scores = store.scores(session=SESSION)

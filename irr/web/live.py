@@ -665,42 +665,68 @@ def _refusal(outcome: IrrError, rows: list[tuple[str, str]]) -> str:
 
 
 async def score(request: Request) -> Response:
+    """A rater's scoring page; ``score.json`` is its JSON twin, to which the page's script posts the
+    form (only a short answer then travels back: the page already shows the rater's choices)."""
+    as_json = request.url.path.endswith(".json")
+
+    def refuse(status: int, title: str, message: str) -> Response:
+        return JSONResponse({"error": message}, status) if as_json else _message(request, status, title, message)
+
     try:
         live = _registry(request).get(request.path_params["session_id"])
     except NotFoundError as exc:
-        return _message(request, 404, "Not found", str(exc))
+        return refuse(404, "Not found", str(exc))
     rater = _rater_of(request, live)
     if rater is None:
-        return _message(request, 403, "Error", "join this session with its link first")
-    if request.method == "GET":
-        # on the event loop: one indexed read of the rater's own sheet (WAL: never waits for a writer)
-        # costs less than the hop to a worker thread
-        return _page(request, "live_score.html.j2", _with_grid(request, live, _sheet(request, live, rater)))
-    form = await _form(request)
-    if form is None:
-        return _message(request, 400, "Error", "the form expired: reload the page")
-    status, message = 200, ""
-    rows = _rows_of(request, live, form)
-    if not live.open:
-        status, message = 409, "Scoring is closed: the coordinator closed it."
-    elif not rows:
-        status, message = 400, "Nothing to submit: choose a score for at least one paper."
-    else:
-        # validated and stored with the other sheets arriving now (GroupWriter), off the event loop
-        outcome = await _registry(request).sheets.submit((live, rater, _sheet_bytes(rater, live.task_id, rows, form)))
-        live = _registry(request).get(live.id)  # as the store has it now (scoring may have closed meanwhile)
-        if isinstance(outcome, ConflictError) and not live.open:
-            status, message = 409, "Scoring is closed: the coordinator closed it."
-        elif isinstance(outcome, IrrError):
-            status, message = 400, _refusal(outcome, rows)
-        elif isinstance(outcome, Exception):  # a fault of the server, not of the sheet: logged, said
-            logging.getLogger("irr.web").error("storing a live sheet failed", exc_info=outcome)
-            status, message = 500, "Not saved: the server could not store the sheet; try again."
-        else:
-            message = f"Saved: {len(rows)} scores. You can change them until scoring closes."
+        return refuse(403, "Error", "join this session with its link first")
+    status, message, saved = 200, "", 0
+    if request.method == "POST":
+        form = await _form(request)
+        if form is None:
+            return refuse(400, "Error", "the form expired: reload the page")
+        status, message, saved, live = await _submit(request, live, rater, form)
+        if as_json and saved:  # the script's answer: the page already shows the choices just stored
+            return JSONResponse(
+                {"session": live.id, "rater": rater, "open": live.open, "revealed": live.revealed}
+                | {"stored": saved, "saved": saved, "message": message}
+            )
+    # on the event loop: one indexed read of the rater's own sheet (WAL: never waits for a writer)
+    # costs less than the hop to a worker thread
     data = _sheet(request, live, rater)
     data["message"] = message
+    if as_json:
+        return JSONResponse(_sheet_json(data, saved), status)
     return _page(request, "live_score.html.j2", _with_grid(request, live, data), status)
+
+
+async def _submit(request: Request, live: LiveSession, rater: str, form: dict[str, str]):
+    """Store the rater's posted sheet: ``(status, message, scores saved, live session as now)``."""
+    rows = _rows_of(request, live, form)
+    if not live.open:
+        return 409, "Scoring is closed: the coordinator closed it.", 0, live
+    if not rows:
+        return 400, "Nothing to submit: choose a score for at least one paper.", 0, live
+    # validated and stored with the other sheets arriving now (GroupWriter), off the event loop
+    outcome = await _registry(request).sheets.submit((live, rater, _sheet_bytes(rater, live.task_id, rows, form)))
+    live = _registry(request).get(live.id)  # as the store has it now (scoring may have closed meanwhile)
+    if isinstance(outcome, ConflictError) and not live.open:
+        return 409, "Scoring is closed: the coordinator closed it.", 0, live
+    if isinstance(outcome, IrrError):
+        return 400, _refusal(outcome, rows), 0, live
+    if isinstance(outcome, Exception):  # a fault of the server, not of the sheet: logged, said
+        logging.getLogger("irr.web").error("storing a live sheet failed", exc_info=outcome)
+        return 500, "Not saved: the server could not store the sheet; try again.", 0, live
+    return 200, f"Saved: {len(rows)} scores. You can change them until scoring closes.", len(rows), live
+
+
+def _sheet_json(data: dict[str, Any], saved: int) -> dict[str, Any]:
+    """The rater's own sheet, as the scoring page shows it: their scores, and the consensus once revealed."""
+    out = {key: data[key] for key in ("session", "rater", "open", "revealed", "stored", "message")}
+    out["saved"] = saved
+    out["scores"] = {p["id"]: {dim: value for dim, value in p["scores"].items() if value} for p in data["papers"]}
+    if data["revealed"]:
+        out["consensus"] = {p["id"]: p["consensus"] for p in data["papers"]}
+    return out
 
 
 ROUTES = [
@@ -709,5 +735,6 @@ ROUTES = [
     ("/live/{session_id}/control", control, ["POST"], "live_control"),
     ("/live/{session_id}/scores.{format}", export_sheet, ["GET"], "live_export"),
     ("/live/{session_id}/score", score, ["GET", "POST"], "live_score"),
+    ("/live/{session_id}/score.json", score, ["GET", "POST"], "live_score_json"),
     ("/join/{code}", join, ["GET", "POST"], "join"),
 ]

@@ -184,3 +184,39 @@ def test_the_scores_download_as_a_sheet_irr_ingest_takes(app, tmp_path):
     assert result.exit_code == 0, result.output
     with Store(tmp_path / "b.sqlite") as copy, Store(tmp_path / "live.sqlite") as live:
         assert len(copy.scores(session="copy")) == len(live.scores(session="live-room-a"))
+
+
+def test_the_scoring_page_json_twin_takes_the_page_script_posts(app):
+    bank = load_bank()
+    coordinator = _coordinator(app, PASS)
+    join_url = _open(coordinator)
+    rater = _join(app, join_url, "T01")
+    other = _join(app, join_url, "T02")
+    token = _csrf(rater.get("/live/live-room-a/score").text)
+    fields = {"csrf": token, **_scores(bank, {})}
+    first = bank.task(TASK).anchors[0]
+    # what the page's script sends: the form, urlencoded, to score.json; only a short answer comes back
+    saved = rater.post("/live/live-room-a/score.json", data=fields)
+    assert saved.status_code == 200 and saved.headers["content-type"].startswith("application/json")
+    answer = saved.json()
+    assert answer["saved"] == answer["stored"] == 48 and answer["message"].startswith("Saved: 48 scores")
+    assert answer["rater"] == "T01" and answer["open"] is True
+    mine = rater.get("/live/live-room-a/score.json").json()  # the page's twin: the rater's own scores
+    assert mine["stored"] == 48 and "consensus" not in mine  # hidden until revealed
+    assert mine["scores"][first.id] == {d: str(s) for d, s in first.scores.items()}
+    # the other rater sees only their own (empty) sheet
+    assert other.get("/live/live-room-a/score.json").json()["scores"][first.id] == {}
+    # bad input: off the scale (named by paper and dimension), no form token, not joined, unknown session
+    bad = rater.post("/live/live-room-a/score.json", data={**fields, f"s*{first.id}*claim": "9"})
+    assert bad.status_code == 400 and f"paper {first.id}, claim" in bad.json()["message"] and bad.json()["saved"] == 0
+    assert rater.get("/live/live-room-a/score.json").json()["scores"][first.id]["claim"] == str(first.scores["claim"])
+    assert rater.post("/live/live-room-a/score.json", data={**fields, "csrf": "x"}).status_code == 400
+    assert TestClient(app).get("/live/live-room-a/score.json").status_code == 403
+    assert rater.get("/live/no-such/score.json").json()["error"].startswith("no live session")
+    # revealed: the consensus comes with the sheet; closed: a post is refused, 409
+    token = _csrf(coordinator.get("/live/live-room-a").text)
+    coordinator.post("/live/live-room-a/control", data={"csrf": token, "action": "reveal"})
+    coordinator.post("/live/live-room-a/control", data={"csrf": token, "action": "close"})
+    assert rater.get("/live/live-room-a/score.json").json()["consensus"][first.id] == dict(first.scores)
+    closed = rater.post("/live/live-room-a/score.json", data=fields)
+    assert closed.status_code == 409 and closed.json()["open"] is False and closed.json()["saved"] == 0

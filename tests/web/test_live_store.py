@@ -37,7 +37,7 @@ def test_a_restarted_server_carries_on_the_live_session(tmp_path):
     assert again["joined"] == ["T1"] and again["submitted"] == ["T1"]
     rater.app = second  # the same browser (cookies) talking to the restarted server
     page = rater.get("/live/live-room-a/score")
-    assert page.status_code == 200 and "scoring closed" in page.text and "48 of 48 scores saved" in page.text
+    assert page.status_code == 200 and "scoring closed" in page.text and '<span id="stored">48</span> of 48 scores saved' in page.text
     # reopening keeps the code; an ingested session's id cannot become a live one
     from irr.errors import ConflictError
 
