@@ -1,13 +1,15 @@
 """Agreement statistics on Dask: N ratings as Parquet, all default coefficients, 2 workers.
 
     .venv/bin/python scripts/bench_dask.py --ratings 100000000 --out /tmp/irr-bench
+    .venv/bin/python scripts/bench_dask.py --out /tmp/irr-bench --reuse --no-full --in-memory 100000000
     .venv/bin/python scripts/bench_dask.py --ratings 2000000 --in-memory 2000000
     .venv/bin/python scripts/bench_dask.py --ratings 2000000 --in-memory 2000000 --coefficients conger_kappa icc:A,1
 
 Writes the ratings in chunks (2 reads per work, 4 dimensions, 200 raters, scores 1-4), runs
 ``agreement_table(ddf, by="dimension")`` with ``DEFAULT_COEFFICIENTS`` (or ``--coefficients``) on a LocalCluster of 2
 worker processes, and prints the wall time and each worker's peak resident memory; then the
-in-memory path on the first ``--in-memory`` ratings (read with pandas) for the ratio.
+in-memory path on the first ``--in-memory`` ratings (the first Parquet files, read with pandas:
+time and the process's peak memory) against Dask on the same files, for the ratio.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=100_000_000)
     parser.add_argument("--out", type=Path, default=None, help="folder for the Parquet files (default: a temp dir)")
     parser.add_argument("--in-memory", type=int, default=0, help="also run the in-memory path on this many ratings")
+    parser.add_argument("--reuse", action="store_true", help="use the Parquet files already in --out")
+    parser.add_argument("--no-full", action="store_true", help="skip the Dask run on all the ratings")
     parser.add_argument(
         "--coefficients", nargs="+", default=None, help="specs (default: DEFAULT_COEFFICIENTS), e.g. conger_kappa"
     )
@@ -74,24 +78,26 @@ def main() -> None:
     coefficients = args.coefficients or list(DEFAULT_COEFFICIENTS)
 
     folder = args.out or Path(tempfile.mkdtemp(prefix="irr-bench-dask-"))
-    t0 = time.perf_counter()
-    write_ratings(folder, args.ratings)
-    print(f"wrote {args.ratings:,} ratings to {folder} in {time.perf_counter() - t0:.1f} s")
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            ddf = dd.read_parquet(folder)
-            t0 = time.perf_counter()
-            table = agreement_table(
-                ddf, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=coefficients
-            )
-            wall = time.perf_counter() - t0
-            peaks = client.run(_peak_rss_mib)
-    print(
-        f"dask, 2 workers: {wall:.1f} s; worker peak RSS (MiB): "
-        + ", ".join(f"{v:.0f}" for v in peaks.values())
-        + f"; shuffled: {table.attrs['dask']['shuffled']}"
-    )
-    print(table[["dimension", "coefficient", "estimate", "standard_error"]].to_string())
+    if not (args.reuse and sorted(folder.glob("*.parquet"))):
+        t0 = time.perf_counter()
+        write_ratings(folder, args.ratings)
+        print(f"wrote {args.ratings:,} ratings to {folder} in {time.perf_counter() - t0:.1f} s")
+    if not args.no_full:
+        with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+            with Client(cluster) as client:
+                ddf = dd.read_parquet(folder)
+                t0 = time.perf_counter()
+                table = agreement_table(
+                    ddf, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=coefficients
+                )
+                wall = time.perf_counter() - t0
+                peaks = client.run(_peak_rss_mib)
+        print(
+            f"dask, 2 workers: {wall:.1f} s; worker peak RSS (MiB): "
+            + ", ".join(f"{v:.0f}" for v in peaks.values())
+            + f"; shuffled: {table.attrs['dask']['shuffled']}"
+        )
+        print(table[["dimension", "coefficient", "estimate", "standard_error"]].to_string())
     if args.in_memory:
         files = sorted(folder.glob("*.parquet"))
         frames, total = [], 0
@@ -100,23 +106,34 @@ def main() -> None:
                 break
             frames.append(pd.read_parquet(f))
             total += len(frames[-1])
+        used = files[: len(frames)]
+        t0 = time.perf_counter()
         df = pd.concat(frames, ignore_index=True)
-        t0 = time.perf_counter()
-        agreement_table(df, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=coefficients)
+        del frames
+        in_memory = agreement_table(
+            df, unit="work_id", rater="rater_id", score="score", by="dimension", coefficients=coefficients
+        )
         t_mem = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        peak = _peak_rss_mib()
+        n = len(df)
+        del df
         with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
             with Client(cluster):
-                agreement_table(
-                    dd.from_pandas(df, npartitions=max(1, len(files[: len(frames)]))),
+                t0 = time.perf_counter()
+                on_dask = agreement_table(
+                    dd.read_parquet(used),
                     unit="work_id",
                     rater="rater_id",
                     score="score",
                     by="dimension",
                     coefficients=coefficients,
                 )
-        t_dask = time.perf_counter() - t0
-        print(f"{len(df):,} ratings: in memory {t_mem:.1f} s, dask {t_dask:.1f} s (ratio {t_dask / t_mem:.2f})")
+                t_dask = time.perf_counter() - t0
+        gap = (in_memory["estimate"] - on_dask["estimate"]).abs().max()
+        print(
+            f"{n:,} ratings ({len(used)} files): in memory {t_mem:.1f} s (peak RSS {peak / 1024:.1f} GiB), "
+            f"dask on the same files {t_dask:.1f} s (ratio {t_dask / t_mem:.2f}); largest estimate difference {gap:.1e}"
+        )
 
 
 if __name__ == "__main__":

@@ -574,8 +574,19 @@ def create_app(
         def warm() -> None:
             import irr.analysis.calibration  # noqa: F401
             import irr.io.ingestion  # noqa: F401
+            from irr.io.submissions import read_sheets
+            from irr.model.session import session_from_mapping
 
-            bank()
+            loaded = bank()
+            # one validation of a made-up sheet (nothing is stored): the first sheets a room submits
+            # then skip the validator's and pandas' first-call costs (some 20 ms)
+            for task in list(loaded.tasks.values())[:1]:
+                rubric = loaded.rubric_for(task)
+                line = f"T,W,{task.id},{rubric.dimensions[0].id},{rubric.dimensions[0].score_values[0]}\n"
+                manifest = session_from_mapping({"id": "warm-up", "kind": "calibration", "date": "2026-01-01"})
+                read_sheets(
+                    [("warm.csv", ("rater_id,work_id,task_id,dimension,score\n" + line).encode())], loaded, manifest
+                )
 
         await run_in_threadpool(warm)
         # the modules and the bank live as long as the server: kept out of the collector's full passes,
