@@ -88,6 +88,7 @@ def test_three_raters_score_a_live_session_in_chromium(server):
             page.click("text=Submit my scores")  # posted in the background by the page's script
             page.wait_for_function("() => document.getElementById('message').textContent.startsWith('Saved:')")
             assert page.url == f"{base}/live/browser-room/score" and page.inner_text("#stored") == str(len(choices))
+            assert page.inner_text("#status").startswith("Saved:")  # beside the button the rater just pressed
         coordinator.goto(f"{base}/live/browser-room")
         table = coordinator.inner_text("#raters")
         assert all(r in table for r in ("T01", "T02", "T03")) and "3 submitted of 3 joined" in coordinator.content()
