@@ -30,8 +30,9 @@ as in memory (to round-off); resampling draws over the distinct patterns in an
 order given by their integer codes, identical on both paths, so bootstrap
 intervals agree too for the same ``random_state``.
 
-A unit's ratings must be in one partition for pass 2.  When some unit (a
-``by`` x ``unit`` key) is found in more than one partition, the frame is first
+A unit's ratings must be in one partition for pass 2.  When the partitions'
+unit ranges (pass 1) overlap, a shuffle of the ``by`` x ``unit`` keys alone
+checks whether some unit is in more than one partition; if one is, the frame is first
 shuffled by that key, and a :class:`UnitsShuffledWarning` says so.  Dask is
 imported only here, inside the functions.
 """
@@ -68,7 +69,14 @@ def _groups(pdf: pd.DataFrame, by_cols: list[str]):
         yield (), pdf
         return
     for key, sub in pdf.groupby(by_cols, sort=False, dropna=False, observed=True):
-        yield (key if isinstance(key, tuple) else (key,)), sub
+        # a missing key as None: NaN is not equal to itself, and each process unpickles its own NaN, so
+        # the partitions' NaN groups would not merge
+        yield tuple(None if pd.isna(v) else v for v in (key if isinstance(key, tuple) else (key,))), sub
+
+
+def _shown(key: tuple) -> tuple:
+    """A group key as the in-memory table shows it (a missing value as NaN)."""
+    return tuple(np.nan if v is None else v for v in key)
 
 
 def _score_values(column: pd.Series) -> np.ndarray:
@@ -93,7 +101,34 @@ def _inventory(
         }
     keys = pdf[[*by_cols, unit]]
     n_keys = int(len(keys.drop_duplicates())) if len(keys) else 0
-    return {"groups": out, "n_unit_keys": n_keys}
+    return {"groups": out, "n_unit_keys": n_keys, "unit_ranges": [_unit_range(pdf[unit])]}
+
+
+def _unit_range(units: pd.Series) -> tuple | None:
+    """The partition's smallest and largest unit id: () when it is empty, None when some id is
+    missing or the ids are not comparable."""
+    if not len(units):
+        return ()
+    if units.isna().any():
+        return None
+    try:
+        low, high = units.min(), units.max()
+        return (low, high) if low <= high else None
+    except TypeError:  # ids of mixed types
+        return None
+
+
+def _ranges_disjoint(ranges: list) -> bool:
+    """Whether the partitions' unit ranges overlap nowhere: then no unit is in two partitions (data
+    written sorted by unit, as the store's export and most Parquet files are), and the key shuffle
+    that would check it is not needed."""
+    if any(r is None for r in ranges):
+        return False
+    try:
+        ordered = sorted((r for r in ranges if r), key=lambda r: r[0])
+        return all(prev[1] < nxt[0] for prev, nxt in zip(ordered, ordered[1:]))
+    except TypeError:  # partitions' ids of different types
+        return False
 
 
 def _merge_inventory(a: dict, b: dict) -> dict:
@@ -110,7 +145,11 @@ def _merge_inventory(a: dict, b: dict) -> dict:
             }
         else:
             groups[key] = value
-    return {"groups": groups, "n_unit_keys": a["n_unit_keys"] + b["n_unit_keys"]}
+    return {
+        "groups": groups,
+        "n_unit_keys": a["n_unit_keys"] + b["n_unit_keys"],
+        "unit_ranges": a["unit_ranges"] + b["unit_ranges"],
+    }
 
 
 def _tables(pdf, unit, rater, score, by_cols, plans, with_pair_table, with_icc) -> dict:
@@ -233,7 +272,9 @@ def grouped_ratings_from_dask(
     ]
     inventory = dask.compute(_tree_reduce(parts, _merge_inventory))[0]
     facts = {"npartitions": int(ddf.npartitions), "units_split": False, "shuffled": False}
-    split = _units_split(ddf, unit, by_cols, inventory["n_unit_keys"])
+    split = not _ranges_disjoint(inventory["unit_ranges"]) and _units_split(
+        ddf, unit, by_cols, inventory["n_unit_keys"]
+    )
     if split:
         facts.update(units_split=True, shuffled=True)
         warnings.warn(
@@ -253,7 +294,7 @@ def grouped_ratings_from_dask(
                 raise DataError(f"missing unit or rater identifiers in columns '{unit}'/'{rater}'")
             distinct = np.asarray(info["scores"].index, dtype=object)
             weight = info["scores"].to_numpy(dtype=np.int64)
-            wanted = scale_for(categories, key) if scale_for is not None else categories
+            wanted = scale_for(categories, _shown(key)) if scale_for is not None else categories
             raw = (
                 distinct if distinct.size == 0 or any(isinstance(v, str) for v in distinct) else distinct.astype(float)
             )
@@ -276,7 +317,7 @@ def grouped_ratings_from_dask(
     out: list[tuple[tuple, Ratings | IrrError]] = []
     for key, value in results.items():
         if isinstance(value, IrrError):
-            out.append((key, value))
+            out.append((_shown(key), value))
             continue
         scale, rater_index, _ = plans[key]
         merged: SufficientStatistics | None = tables.get(key)
@@ -284,9 +325,9 @@ def grouped_ratings_from_dask(
             if merged is None:
                 raise DataError("no ratings given and no `categories` declared: nothing to analyse")
             check_no_duplicates(merged)
-            out.append((key, Ratings.from_sufficient_statistics(merged, scale, rater_index.to_numpy(), value)))
+            out.append((_shown(key), Ratings.from_sufficient_statistics(merged, scale, rater_index.to_numpy(), value)))
         except IrrError as exc:
-            out.append((key, exc))
+            out.append((_shown(key), exc))
     return out, facts
 
 

@@ -232,3 +232,35 @@ def test_ratings_from_dask_holds_tables_only(client):
     boot = [r.confidence_interval(method="bootstrap", n_resamples=99, random_state=3) for r in (ours, theirs)]
     np.testing.assert_allclose(boot[0][:2], boot[1][:2], rtol=0, atol=1e-12)
     assert abs(icc.icc(with_units).standard_error - icc.icc(in_memory).standard_error) < 1e-12
+
+
+def test_partitions_sorted_by_unit_skip_the_key_shuffle(client, monkeypatch):
+    # each unit in one partition, unit ranges disjoint (data written sorted by unit): pass 1's ranges
+    # tell, and the shuffle of the keys that would check it is not run
+    import irr.stats.distributed as distributed_module
+
+    df = _design(seed=8)
+    ddf = dd.from_pandas(df.set_index("unit"), npartitions=4, sort=True).reset_index()
+    assert ddf.npartitions > 1
+    monkeypatch.setattr(distributed_module, "_units_split", lambda *a: pytest.fail("keys shuffled"))
+    ours = agreement_table(ddf, by="dim", coefficients=SPECS)
+    assert ours.attrs["dask"]["shuffled"] is False
+    _same(agreement_table(df, by="dim", coefficients=SPECS), ours)
+    # a unit on both sides of a partition boundary: the ranges touch, so the keys are checked
+    assert not distributed_module._ranges_disjoint([(0, 5), (5, 9)])
+    assert distributed_module._ranges_disjoint([(6, 9), (), (0, 5)])
+    assert not distributed_module._ranges_disjoint([(0, 5), None])
+
+
+def test_a_missing_by_value_is_one_group_across_worker_processes(client):
+    # NaN is not equal to itself and each worker unpickles its own: the partitions' NaN groups must
+    # still merge into the one group the in-memory table has
+    df = _design(seed=9)
+    df["dim"] = df["dim"].map({"content": 1.0, "style": np.nan})
+    ddf = dd.from_pandas(df.sort_values("unit"), npartitions=3, sort=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnitsShuffledWarning)
+        ours = agreement_table(ddf, by="dim", coefficients=SPECS)
+    expected = agreement_table(df, by="dim", coefficients=SPECS)
+    assert len(ours) == len(expected) == 2 * len(SPECS)
+    _same(expected, ours)
