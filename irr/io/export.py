@@ -49,8 +49,9 @@ def write_scores_parquet(df: pd.DataFrame, folder: str | Path, partition_by: str
     """Write scores as a Parquet dataset with pyarrow, one folder per ``partition_by`` value.
 
     ``folder/session_id=S/part-0.parquet``: what ``dask.dataframe.read_parquet(folder)``
-    (or any Arrow reader) reads back, one partition per session, so a cluster can
-    compute agreement per session without a shuffle.  Values are written as they
+    (or any Arrow reader) reads back, one partition per session, so a cluster computing
+    agreement ``by="session_id"`` finds each unit's ratings in one partition (no shuffle of the
+    ratings; a shuffle of the unit keys still checks it, units being unsorted within a session).  Values are written as they
     are (Parquet is not opened by spreadsheets, so no formula neutralising).  Writing a
     session again replaces its partition; other sessions' partitions are kept.
     Needs the ``dask`` extra (``pip install irr-toolkit[dask]``) for pyarrow.

@@ -120,8 +120,8 @@ def _unit_range(units: pd.Series) -> tuple | None:
 
 def _ranges_disjoint(ranges: list) -> bool:
     """Whether the partitions' unit ranges overlap nowhere: then no unit is in two partitions (data
-    written sorted by unit, as the store's export and most Parquet files are), and the key shuffle
-    that would check it is not needed."""
+    written sorted by unit, one range of units per file), and the key shuffle that would check it
+    is not needed."""
     if any(r is None for r in ranges):
         return False
     try:

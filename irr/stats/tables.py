@@ -6,7 +6,7 @@ here, so every report computes its numbers the same way.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -121,6 +121,8 @@ def agreement_table(
     if ci not in (None, "analytic", "bootstrap", "jackknife"):
         raise DataError(f"ci must be 'analytic', 'bootstrap', 'jackknife' or None, got {ci!r}")
     by_cols = [by] if isinstance(by, str) else list(by or [])
+    facts = None
+    built: Iterable[tuple[tuple, Ratings | IrrError]]
     if hasattr(df, "__dask_graph__"):  # a Dask DataFrame: tables reduced on the workers
         from irr.stats.distributed import grouped_ratings_from_dask
 
@@ -137,35 +139,37 @@ def agreement_table(
             with_icc="icc" in names,
             with_unit_patterns="conger_kappa" in names,
         )
-        dask_rows: list[dict[str, Any]] = []
-        for key, ratings_or_error in built:
-            base = dict(zip(by_cols, key))
-            if isinstance(ratings_or_error, IrrError):
-                dask_rows.extend({**base, "coefficient": s.label, "note": str(ratings_or_error)} for s in specs)
-                continue
-            for spec in specs:
-                dask_rows.append({**base, **_one_row(spec, ratings_or_error, ci, level, n_resamples, random_state)})
-        table = _tidy(dask_rows, by_cols)
-        table.attrs["dask"] = facts
-        return table
-    missing = [c for c in [unit, rater, score, *by_cols] if c not in df.columns]
-    if missing:
-        raise DataError(f"column(s) {missing} not found; columns are {list(df.columns)}")
-    groups = df.groupby(by_cols, sort=True, dropna=False) if by_cols else [((), df)]
+    else:
+        missing = [c for c in [unit, rater, score, *by_cols] if c not in df.columns]
+        if missing:
+            raise DataError(f"column(s) {missing} not found; columns are {list(df.columns)}")
+        built = _groups_in_memory(df, unit, rater, score, by_cols, categories)
     rows: list[dict[str, Any]] = []
-    for key, sub in groups:
-        key = key if isinstance(key, tuple) else (key,)
+    for key, ratings in built:
         base = dict(zip(by_cols, key))
-        try:
-            ratings = Ratings.from_long(
-                sub, unit=unit, rater=rater, score=score, categories=_scale_for(categories, key)
-            )
-        except IrrError as exc:
-            rows.extend({**base, "coefficient": s.label, "note": str(exc)} for s in specs)
+        if isinstance(ratings, IrrError):
+            rows.extend({**base, "coefficient": s.label, "note": str(ratings)} for s in specs)
             continue
         for spec in specs:
             rows.append({**base, **_one_row(spec, ratings, ci, level, n_resamples, random_state)})
-    return _tidy(rows, by_cols)
+    table = _tidy(rows, by_cols)
+    if facts is not None:
+        table.attrs["dask"] = facts
+    return table
+
+
+def _groups_in_memory(df, unit, rater, score, by_cols, categories):
+    """Each ``by`` group's key with its Ratings, or the error that kept them from being built."""
+    groups = df.groupby(by_cols, sort=True, dropna=False) if by_cols else [((), df)]
+    for key, sub in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        try:
+            yield (
+                key,
+                Ratings.from_long(sub, unit=unit, rater=rater, score=score, categories=_scale_for(categories, key)),
+            )
+        except IrrError as exc:
+            yield key, exc
 
 
 def _tidy(rows: list[dict[str, Any]], by_cols: list[str]) -> pd.DataFrame:

@@ -483,8 +483,8 @@ class Store:
         names = [sub.name for sub in submissions]
         if len(set(names)) != len(names):
             raise ValueError("write_submissions: two sheets have the same name; store them one after the other")
-        # every read inside the write transaction: another process writing the same session (irr serve's
-        # workers) cannot slip a file in between what is read here and what is written
+        # every read inside the write transaction: another process writing the same session (a second
+        # irr serve on the store) cannot slip a file in between what is read here and what is written
         with self._write(foreign_keys=False):
             if guard is not None:
                 guard(self)
@@ -1455,7 +1455,7 @@ class Store:
 
     def live_version(self) -> int:
         """A number that changes with every change of the live sessions' state (opened, closed,
-        revealed, a rater joined), so that each of ``irr serve``'s worker processes knows, with one
+        revealed, a rater joined), so that each ``irr serve`` on the store knows, with one
         indexed read, when the state it holds is out of date."""
         row = self._conn.execute("SELECT value FROM settings WHERE name = 'live_version'").fetchone()
         return int(row[0]) if row is not None else 0

@@ -1,7 +1,8 @@
 """The web application of ``irr serve`` (layer 6, beside the CLI): the task bank and the store's
 sessions and reports in a browser, over the same bank, store and analyses as the command line
 (``/sessions/{id}/{report}``: calibration, agreement, raters, compare, gstudy -- the page the
-command of that name writes).
+command of that name writes), score sheets uploaded and validated like ``irr ingest``'s
+(``/sessions/upload``), and live calibration sessions (:mod:`irr.web.live`).
 
 Every page that shows data has a JSON twin at the same path with ``.json`` appended (Datasette's
 convention): ``/`` and ``/index.json``, ``/tasks/ela-g8-argument`` and
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -584,9 +586,14 @@ def create_app(
                 rubric = loaded.rubric_for(task)
                 line = f"T,W,{task.id},{rubric.dimensions[0].id},{rubric.dimensions[0].score_values[0]}\n"
                 manifest = session_from_mapping({"id": "warm-up", "kind": "calibration", "date": "2026-01-01"})
-                read_sheets(
-                    [("warm.csv", ("rater_id,work_id,task_id,dimension,score\n" + line).encode())], loaded, manifest
-                )
+                try:
+                    read_sheets(
+                        [("warm.csv", ("rater_id,work_id,task_id,dimension,score\n" + line).encode())],
+                        loaded,
+                        manifest,
+                    )
+                except Exception:  # noqa: BLE001 -- only a warm-up: the server starts whatever it met
+                    logging.getLogger("irr.web").debug("warm-up validation failed", exc_info=True)
 
         await run_in_threadpool(warm)
         # the modules and the bank live as long as the server: kept out of the collector's full passes,

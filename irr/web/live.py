@@ -10,7 +10,9 @@ laptop or phone while the coordinator watches the room's agreement form.
   the checks and messages of ``irr ingest``) and stored atomically, replacing the rater's previous
   submission: a rater can correct scores until the coordinator closes scoring.  Raters see their
   own scores and their own session only, and the consensus scores only after the coordinator
-  reveals them.
+  reveals them.  The page's script posts the sheet in the background to the page's JSON twin
+  (``/live/{id}/score.json``), which answers with what was saved; without scripts the form posts
+  to the page itself and gets the whole page back.
 * Submissions arriving together are written together (:class:`GroupWriter`, :func:`write_sheets`): while one batch is
   being validated and committed the next ones queue, and go in as one validation and one
   transaction -- a room of 200 raters pressing "Submit" at once costs a few commits, not 200.
@@ -113,8 +115,8 @@ class LiveRegistry:
         return store
 
     def _sessions(self) -> dict[str, LiveSession]:
-        """The live sessions, re-read from the store whenever their state there changed (another of
-        ``irr serve``'s worker processes may have changed it): one indexed read per call."""
+        """The live sessions, re-read from the store whenever their state there changed (another
+        ``irr serve`` on the same store may have changed it): one indexed read per call."""
         try:
             version = self.here().live_version()
         except NotFoundError:  # no store: no live sessions
@@ -266,8 +268,8 @@ def write_sheets(registry: LiveRegistry, batch: list[tuple[LiveSession, str, byt
         sheets = [(sheet_name(batch[i][1]), batch[i][2]) for i in chosen]
 
         def still_open(store, session_id: str = live.id) -> None:
-            # in the transaction that stores the sheets: a close committed first (by this process or
-            # another worker) refuses them, one committed later comes after them
+            # in the transaction that stores the sheets: a close committed first (by this server or
+            # another on the same store) refuses them, one committed later comes after them
             if not store.live_session(session_id)["open"]:
                 raise ConflictError(f"scoring of session {session_id} is closed")
 
@@ -373,6 +375,8 @@ async def open_live(request: Request) -> Response:
 
 def dashboard_data(request: Request, live: LiveSession) -> dict[str, Any]:
     """Who has submitted, the room's distributions, split papers and each rater's status."""
+    import pandas as pd
+
     from irr.analysis.calibration import calibrate
 
     join = str(request.url_for("join", code=live.code))
@@ -418,9 +422,10 @@ def dashboard_data(request: Request, live: LiveSession) -> dict[str, Any]:
         for row in failed.to_dict("records"):
             dim = row.get("dimension")
             where = f" ({dim})" if isinstance(dim, str) and dim else ""
-            shown = row["value"] if row.get("value") == row.get("value") else row.get("count")  # NaN: a count
-            value = f"{shown:.0%}" if row.get("value") == row.get("value") else f"{shown:g}"
-            bound = f"{row['limit']:.0%}" if row.get("value") == row.get("value") else f"{row['limit']:g}"
+            if pd.notna(row.get("value")):  # a share, against a share
+                value, bound = f"{row['value']:.0%}", f"{row['limit']:.0%}"
+            else:  # a count (no share), against a count
+                value, bound = f"{row.get('count'):g}", f"{row['limit']:g}"
             told = f"{row['metric']}{where} {value}, {row['bound']} {bound}"
             why.setdefault(str(row["rater_id"]), []).append(told)
         for rater in data["raters"]:
